@@ -1,0 +1,207 @@
+// Runs every test suite and sums them: the host suites here, then all guest
+// suites in ONE boot of the VM test bed (test/vm/run), and prints the plain line
+// `N passed, N failed` that CI reads. Each suite prints TAP; its top-level test
+// points are what we count (see test/README.md). A skipped point counts as a
+// failure: nothing goes green by being skipped.
+//
+//   node --import tsx test/run.ts [--host-only | --guest-only | --in-guest] [--filter TEXT]
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = join(__dirname, '..');
+const GUEST_TOTAL = '# guest-total:';
+
+interface Tally {
+  passed: number;
+  failed: number;
+  failures: string[];
+}
+
+interface Options {
+  host: boolean;
+  guest: boolean;
+  inGuest: boolean;
+  filter: string | undefined;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { host: true, guest: true, inGuest: false, filter: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--host-only') opts.guest = false;
+    else if (arg === '--guest-only') opts.host = false;
+    else if (arg === '--in-guest') opts.inGuest = true;
+    else if (arg === '--filter') opts.filter = argv[++i];
+    else throw new Error(`test/run.ts: unknown argument ${arg}`);
+  }
+  return opts;
+}
+
+function commandFor(file: string): string[] | undefined {
+  if (file.endsWith('.test.ts')) return [process.execPath, '--import', 'tsx', file];
+  if (file.endsWith('.test.sh')) return ['sh', file];
+  if (file.endsWith('.test.py')) return ['/usr/bin/python3', file];
+  return undefined;
+}
+
+function suitesIn(dir: string, filter: string | undefined): string[] {
+  return readdirSync(join(root, dir))
+    .filter((name) => commandFor(name) !== undefined)
+    .filter((name) => filter === undefined || name.includes(filter))
+    .sort()
+    .map((name) => join(dir, name));
+}
+
+// Feeds TAP text line by line; counts column-0 points, checks the plan.
+class TapCounter {
+  passed = 0;
+  failed = 0;
+  failures: string[] = [];
+  planned: number | undefined;
+  bailed = false;
+  private partial = '';
+
+  constructor(private readonly suite: string) {}
+
+  feed(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  end(): void {
+    if (this.partial) this.line(this.partial);
+    this.partial = '';
+  }
+
+  private line(line: string): void {
+    const plan = /^1\.\.(\d+)/.exec(line);
+    if (plan) this.planned = Number(plan[1]);
+    if (line.startsWith('Bail out!')) this.bailed = true;
+    const point = /^(not ok|ok)\b(.*)$/.exec(line);
+    if (!point) return;
+    const skipped = /#\s*SKIP/i.test(point[2]);
+    if (point[1] === 'ok' && !skipped) {
+      this.passed++;
+    } else {
+      this.failed++;
+      this.failures.push(`${this.suite}: ${line.trim()}${skipped ? ' (skipped counts as failed)' : ''}`);
+    }
+  }
+}
+
+function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
+  const command = commandFor(file) ?? [];
+  const counter = new TapCounter(file);
+  process.stdout.write(`# suite ${file}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(command[0], command.slice(1), {
+      cwd: root,
+      env: { ...process.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      process.stdout.write(chunk);
+      counter.feed(chunk);
+    });
+    child.on('close', (code, signal) => {
+      counter.end();
+      const tally: Tally = { passed: counter.passed, failed: counter.failed, failures: counter.failures };
+      const seen = counter.passed + counter.failed;
+      if (counter.bailed) fail(tally, `${file}: bailed out`);
+      else if (counter.planned !== undefined && counter.planned !== seen)
+        fail(tally, `${file}: planned ${counter.planned} points, saw ${seen}`);
+      if (seen === 0) fail(tally, `${file}: printed no test point`);
+      else if (code !== 0 && counter.failed === 0) fail(tally, `${file}: exited ${code ?? signal} with no failing point`);
+      process.stdout.write(`# suite ${file}: ${tally.passed} passed, ${tally.failed} failed\n`);
+      resolve(tally);
+    });
+  });
+}
+
+function fail(tally: Tally, why: string): void {
+  tally.failed++;
+  tally.failures.push(why);
+}
+
+function add(into: Tally, from: Tally): void {
+  into.passed += from.passed;
+  into.failed += from.failed;
+  into.failures.push(...from.failures);
+}
+
+async function runAll(dir: string, filter: string | undefined): Promise<Tally> {
+  const total: Tally = { passed: 0, failed: 0, failures: [] };
+  for (const file of suitesIn(dir, filter)) add(total, await runSuite(file));
+  return total;
+}
+
+// Boots the VM once; inside, this same file runs with --in-guest and reports
+// its tally on a GUEST_TOTAL line. The VM runner's own verdict (kernel log
+// clean, exit code) is one more point.
+function runGuest(filter: string | undefined): Promise<Tally> {
+  const args = ['--timeout', process.env.KGWTTM_VM_TIMEOUT ?? '4200', '--', process.execPath, '--import', 'tsx', 'test/run.ts', '--in-guest'];
+  if (filter !== undefined) args.push('--filter', filter);
+  const tally: Tally = { passed: 0, failed: 0, failures: [] };
+  process.stdout.write('# booting the VM test bed for the guest suites\n');
+  return new Promise((resolve) => {
+    const child = spawn(join(root, 'test/vm/run'), args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let partial = '';
+    let reported = false;
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      process.stdout.write(chunk);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const total = new RegExp(`^${GUEST_TOTAL} (\\d+) passed, (\\d+) failed`).exec(line);
+        if (total) {
+          tally.passed += Number(total[1]);
+          tally.failed += Number(total[2]);
+          reported = true;
+        }
+        const failure = /^# guest-failure: (.*)$/.exec(line);
+        if (failure) tally.failures.push(`guest: ${failure[1]}`);
+      }
+    });
+    child.on('close', (code) => {
+      if (!reported) fail(tally, 'guest: the VM run reported no tally');
+      const verdict = code === 125 ? 'the guest kernel log shows a bug (see above, .cache/vm/last-dmesg.log)'
+        : code === 124 ? 'the VM run timed out'
+        : code === 126 ? 'the VM stopped without an exit code'
+        : undefined;
+      if (verdict) fail(tally, `guest: ${verdict}`);
+      else tally.passed++; // the guest kernel log stayed clean through every suite
+      process.stdout.write(`# guest kernel log ${verdict ? 'NOT clean' : 'clean'} (vm/run exit ${code})\n`);
+      resolve(tally);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const total: Tally = { passed: 0, failed: 0, failures: [] };
+  if (opts.inGuest) {
+    add(total, await runAll('test/guest', opts.filter));
+    for (const failure of total.failures) process.stdout.write(`# guest-failure: ${failure}\n`);
+    process.stdout.write(`${GUEST_TOTAL} ${total.passed} passed, ${total.failed} failed\n`);
+    return;
+  }
+  const started = Date.now();
+  if (opts.host) add(total, await runAll('test/host', opts.filter));
+  if (opts.guest) add(total, await runGuest(opts.filter));
+  if (total.failures.length > 0) {
+    process.stdout.write('# failures:\n');
+    for (const failure of total.failures) process.stdout.write(`#   ${failure}\n`);
+  }
+  process.stdout.write(`# ${relative(process.cwd(), root) || '.'}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`${total.passed} passed, ${total.failed} failed\n`);
+  process.exitCode = total.failed === 0 ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 2;
+});
