@@ -81,6 +81,7 @@ CLI (for non-Python suites; prints one JSON line, exit 0, or {"error": ...}, 1):
 import argparse
 import codecs
 import collections
+import contextlib
 import errno
 import fcntl
 import ipaddress
@@ -610,6 +611,21 @@ class Conn:
             del self.buffer[:n]
             return out
 
+    def recv_quiet(self, idle=0.3, timeout=None):
+        """A reply of unknown length: wait for the first byte (or FIN),
+        then until `idle` seconds pass without more; returns what came."""
+        with self.lb._cond:
+            self._wait(lambda: self.buffer or self.server_fin or
+                       self.server_rst, timeout, 'no reply')
+            seen = -1
+            while seen != len(self.buffer) and not self.server_fin:
+                seen = len(self.buffer)
+                self.lb._cond.wait_for(lambda: len(self.buffer) != seen or
+                                       self.server_fin, idle)
+            out = bytes(self.buffer)
+            self.buffer.clear()
+            return out
+
     def close(self, timeout=None):
         """FIN, then wait until the RS has ACKed it and sent its own FIN
         (which the reader thread ACKs): the full four-way close."""
@@ -937,43 +953,32 @@ def _cmd_request(args):
     elif args.send_hex is not None:
         payload = bytes.fromhex(args.send_hex)
     src = (args.src, args.sport) if args.sport else args.src
-    out = {}
-    with LB(seed=args.seed, timeout=args.timeout) as lb:
-        cap = Capture(lb.ifname).__enter__() if args.capture else None
+    with contextlib.ExitStack() as stack:
+        lb = stack.enter_context(LB(seed=args.seed, timeout=args.timeout))
+        cap = stack.enter_context(Capture(lb.ifname)) if args.capture else None
+        c = lb.connect(dst, option=option, src=src, raw=raw)
+        out = {'src': c.src, 'sport': c.sport, 'dst': c.dst, 'dport': c.dport,
+               'option': pad_options(option, raw).hex()}
+        if payload:
+            c.send(payload)
+        if args.expect_close:
+            reply = c.recv_until(None)
+        elif payload:
+            reply = c.recv_quiet(args.idle)
+        else:
+            reply = b''
         try:
-            c = lb.connect(dst, option=option, src=src, raw=raw)
-            out.update(src=c.src, sport=c.sport, dst=c.dst, dport=c.dport,
-                       option=pad_options(option, raw).hex())
-            if payload:
-                c.send(payload)
-            if args.expect_close:
-                c.recv_until(None)
-            elif payload:
-                with lb._cond:
-                    c._wait(lambda: c.buffer or c.server_fin or c.server_rst,
-                            None, 'no reply')
-                    last = -1
-                    while last != len(c.buffer) and not c.server_fin:
-                        last = len(c.buffer)
-                        lb._cond.wait_for(lambda: len(c.buffer) != last or
-                                          c.server_fin, args.idle)
-            reply = bytes(c.buffer)
-            try:
-                text = reply.decode()
-            except UnicodeDecodeError:
-                text = None
-            out.update(reply=text, reply_hex=reply.hex(),
-                       closed_by_server=c.server_fin,
-                       reset_by_server=c.server_rst)
-            if args.close == 'fin':
-                c.close()
-            elif args.close == 'rst':
-                c.reset()
-            if cap:
-                out['wire_option'] = cap.handshake_ack(c).options.hex()
-        finally:
-            if cap:
-                cap.__exit__(None, None, None)
+            text = reply.decode()
+        except UnicodeDecodeError:
+            text = None
+        out.update(reply=text, reply_hex=reply.hex(),
+                   closed_by_server=c.server_fin, reset_by_server=c.server_rst)
+        if args.close == 'fin':
+            c.close()
+        elif args.close == 'rst':
+            c.reset()
+        if cap:
+            out['wire_option'] = cap.handshake_ack(c).options.hex()
     print(json.dumps(out))
 
 
