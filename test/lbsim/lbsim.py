@@ -355,7 +355,7 @@ def option_cases(client4=CLIENT4, client6=CLIENT6):
         'past-end': Case(NOP * 4 + set_len(toa_v6(ip6, p6), 22), True, None),
         'after-eol': Case(after_eol(t4), False, None),
         'wrong-len': Case(resize(t4, 10), False, None),
-        'wrong-len-ttm': Case(resize(ttm_peer(2, ip4, p4), 20), False, None),
+        'wrong-len-ttm': Case(resize(ttm_peer(2, ip4, p4), 24), False, None),
         'ttm-bad-af': Case(ttm_peer(7, ip4, p4), False, None),
     }
     return cases
@@ -498,7 +498,12 @@ class Conn:
 
     # -- sending (caller's thread or reader thread, condition held) --
     def _emit(self, flags, seq=None, options=b'', payload=b''):
-        seq = self.snd_nxt if seq is None else seq
+        """Write one segment; without an explicit seq it is sent at snd_nxt,
+        which advances first (the answer can arrive before write returns)."""
+        if seq is None:
+            seq = self.snd_nxt
+            self.snd_nxt = (seq + len(payload) +
+                            (1 if flags & (SYN | FIN) else 0)) & 0xffffffff
         ack = self.rcv_nxt if flags & ACK else 0
         seg = tcp_segment(self.src, self.dst, self.sport, self.dport, seq,
                           ack or 0, flags, options=options, payload=payload)
@@ -522,7 +527,7 @@ class Conn:
         with self.lb._cond:
             for _ in range(3):
                 self.state, self._stray_ack = 'SYN_SENT', None
-                self._emit(SYN, options=syn_opt)
+                self._emit(SYN, seq=self.isn, options=syn_opt)
                 self._wait(lambda: self.state != 'SYN_SENT' or self._stray_ack
                            is not None, timeout,
                            'no SYN-ACK (is a server listening?)')
@@ -541,8 +546,8 @@ class Conn:
                 raise TimeoutError('%s: the RS kept answering the SYN with a '
                                    'bare ACK' % self._name())
             self.snd_nxt = self.snd_una = self.isn + 1
-            self._emit(ACK, options=ack_opt)
             self.state = 'ESTABLISHED'
+            self._emit(ACK, options=ack_opt)
 
     def send(self, data, timeout=None):
         """Queue `data` in MSS-sized segments, within the RS's window."""
@@ -557,7 +562,6 @@ class Conn:
                 room = self.server_win - ((self.snd_nxt - self.snd_una) & 0xffffffff)
                 chunk = data[:min(room, self.server_mss)]
                 self._emit(ACK | PSH, payload=chunk)
-                self.snd_nxt = (self.snd_nxt + len(chunk)) & 0xffffffff
                 data = data[len(chunk):]
 
     def _check_open(self, what):
@@ -634,7 +638,6 @@ class Conn:
                 return
             if not self.server_rst and not self._fin_sent:
                 self._emit(FIN | ACK)
-                self.snd_nxt = (self.snd_nxt + 1) & 0xffffffff
                 self._fin_sent = True
             try:
                 self._wait(lambda: self.server_rst or (
