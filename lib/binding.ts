@@ -1,0 +1,37 @@
+// The raw addon, loaded on first use and replaceable in tests.
+//
+// Loading is lazy so that importing kgwttm costs nothing and so that non-Linux
+// hosts never load it (lib/peer.ts answers null there before asking). A load
+// failure on Linux is thrown to the caller: a missing prebuild is a deployment
+// error, not "no client address".
+
+import { join } from 'node:path';
+import nodeGypBuild = require('node-gyp-build');
+
+/** What src/kgwttm.cc returns for a readable answer: family 4 or 6. */
+export interface RawPeer {
+  family: 4 | 6;
+  address: string;
+  port: number;
+}
+
+/** The addon's only export: the decoded peer, or the errno (a positive number). */
+export interface RawBinding {
+  getPeer(fd: number, optname: number): RawPeer | number;
+}
+
+let loaded: RawBinding | undefined;
+
+export function binding(): RawBinding {
+  // dist/ or lib/ sits one level below the package root, beside binding.gyp.
+  loaded ??= nodeGypBuild(join(__dirname, '..')) as RawBinding;
+  return loaded;
+}
+
+/**
+ * Replaces the addon, for tests that count syscalls or inject errnos.
+ * `undefined` restores the real one. Not part of the package's exports.
+ */
+export function setBinding(replacement: RawBinding | undefined): void {
+  loaded = replacement;
+}
