@@ -1,0 +1,50 @@
+// A host without the module (this one): every connection answers null, the
+// access-log form falls back to the socket's own peer, the health check says
+// "not loaded"; and the status of a loaded module as procfs and sysfs show it.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+
+import { getClientPeer, getRealPeer, getSocketPeer, isModuleLoaded, moduleStatus } from '../../lib/index.js';
+import { connectPair, countSyscalls } from './node-fixtures.js';
+
+t.test('without the module a connection has no real peer (the kernel says ENOPROTOOPT)', async (t) => {
+  const log = countSyscalls(t);
+  const { accepted, client } = await connectPair(t, net.createServer());
+  t.equal(getRealPeer(accepted), null);
+  t.equal(getRealPeer(accepted), null, 'asked again');
+  t.equal(log.calls.length, 1, 'one syscall for the connection');
+  t.equal(log.calls[0]?.optname, 1345, 'on the ABI optname');
+  t.same(getClientPeer(accepted), { address: '127.0.0.1', port: client.localPort, family: 'IPv4', source: 'socket' });
+  t.same(getSocketPeer(accepted), { address: '127.0.0.1', port: client.localPort, family: 'IPv4' });
+});
+
+t.test('the health check says the module is not loaded', async (t) => {
+  t.equal(isModuleLoaded(), false);
+  t.same(moduleStatus(), { loaded: false, version: null, counters: {}, parameters: {} });
+});
+
+t.test('the status of a loaded module, read from its procfs file and sysfs parameters', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'kgwttm-status-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const proc = join(root, 'proc');
+  const sys = join(root, 'sys');
+  mkdirSync(join(proc, 'net'), { recursive: true });
+  mkdirSync(join(sys, 'module', 'kgwttm', 'parameters'), { recursive: true });
+  writeFileSync(
+    join(proc, 'net', 'kgwttm'),
+    'version 0.1.0\nwith_option 12\nwithout_option 3\nmalformed 1\nuntrusted 2\nmissed 0\nlive 5\nentry_bytes 640\n',
+  );
+  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'optname'), '1345\n');
+  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'kinds'), '254\n');
+  t.equal(isModuleLoaded({ proc, sys }), true);
+  t.same(moduleStatus({ proc, sys }), {
+    loaded: true,
+    version: '0.1.0',
+    counters: { with_option: 12, without_option: 3, malformed: 1, untrusted: 2, missed: 0, live: 5, entry_bytes: 640 },
+    parameters: { kinds: '254', optname: '1345' },
+  });
+});

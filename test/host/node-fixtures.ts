@@ -1,0 +1,130 @@
+// What the Node suites share: real servers on loopback, a throwaway TLS
+// certificate, and bindings that count or script the addon's syscall.
+// Not a suite itself (its name does not end in .test.ts).
+
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+
+import { binding, setBinding, type RawBinding, type RawPeer } from '../../lib/binding.js';
+
+/** Listens on an ephemeral port of `host`, closes at teardown, resolves to the port. */
+export async function listen(t: Test, server: net.Server, host = '127.0.0.1'): Promise<number> {
+  server.listen(0, host);
+  await once(server, 'listening');
+  t.teardown(() => {
+    (server as Partial<http.Server>).closeAllConnections?.();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** The server side of the next connection, and the client that made it. */
+export async function connectPair(
+  t: Test,
+  server: net.Server,
+  host = '127.0.0.1',
+): Promise<{ accepted: net.Socket; client: net.Socket }> {
+  const port = await listen(t, server, host);
+  const client = net.connect(port, host);
+  t.teardown(() => client.destroy());
+  const [accepted] = (await once(server, 'connection')) as [net.Socket];
+  return { accepted, client };
+}
+
+export interface SyscallLog {
+  calls: Array<{ fd: number; optname: number }>;
+}
+
+/** Puts `getPeer` in place of the addon until the test ends; logs each call. */
+export function scriptBinding(t: Test, getPeer: RawBinding['getPeer']): SyscallLog {
+  const log: SyscallLog = { calls: [] };
+  setBinding({
+    getPeer(fd, optname) {
+      log.calls.push({ fd, optname });
+      return getPeer(fd, optname);
+    },
+  });
+  t.teardown(() => setBinding(undefined));
+  return log;
+}
+
+/** The real addon, with each syscall logged. */
+export function countSyscalls(t: Test): SyscallLog {
+  const real = binding();
+  return scriptBinding(t, (fd, optname) => real.getPeer(fd, optname));
+}
+
+/** A binding that answers every connection with `peer`, as the module would. */
+export function answerWith(t: Test, peer: RawPeer): SyscallLog {
+  return scriptBinding(t, () => ({ ...peer }));
+}
+
+let certificate: { key: Buffer; cert: Buffer } | undefined;
+
+/** A self-signed certificate for localhost, made once per process with the openssl CLI. */
+export function selfSigned(): { key: Buffer; cert: Buffer } {
+  if (certificate !== undefined) return certificate;
+  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-cert-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
+        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      { stdio: 'ignore' },
+    );
+    certificate = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+    return certificate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GETs `path` `count` times over one keep-alive connection; resolves to the bodies. */
+export async function getKeepAlive(port: number, path: string, count: number, host = '127.0.0.1'): Promise<string[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const bodies: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get({ host, port, path, agent }, resolve).on('error', reject),
+      );
+      let body = '';
+      for await (const chunk of response) body += String(chunk);
+      bodies.push(body);
+    }
+    return bodies;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Sends `count` HTTP/2 requests over one session to `authority`; resolves to the bodies. */
+export async function http2Requests(
+  authority: string,
+  count: number,
+  options: http2.SecureClientSessionOptions = {},
+): Promise<string[]> {
+  const session = http2.connect(authority, options);
+  try {
+    const bodies: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const stream = session.request({ ':path': `/${i}` });
+      let body = '';
+      stream.setEncoding('utf8');
+      for await (const chunk of stream) body += String(chunk);
+      bodies.push(body);
+    }
+    return bodies;
+  } finally {
+    session.close();
+  }
+}
