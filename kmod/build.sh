@@ -4,7 +4,7 @@
 #                                        modprobe.d / modules-load.d files
 #   kgwttm-dkms-<version>-1.noarch.rpm  the sources for DKMS, rebuilt on kernel upgrades
 #
-# usage: kmod/build.sh [--kernel KVER] [--kerneldir DIR] [--dkms-only] [--out DIR]
+# usage: kmod/build.sh [--kernel KVER] [--kerneldir DIR] [--out DIR]
 #
 # Design note. The version comes from kmod/VERSION only (Kbuild reads the same
 # file); the spec takes it, the kernel and the headers as macros, so rpmbuild
@@ -14,7 +14,7 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/dist
-KVER= KERNELDIR= WITH_KMOD=1
+KVER= KERNELDIR=
 
 usage() {
 	sed -n '7p' "$0" | sed 's/^# //' >&2
@@ -26,7 +26,6 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) [ $# -ge 2 ] || usage; KVER=$2; shift 2 ;;
 	--kerneldir) [ $# -ge 2 ] || usage; KERNELDIR=$2; shift 2 ;;
-	--dkms-only) WITH_KMOD=0; shift ;;
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
 	-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) usage ;;
@@ -42,52 +41,41 @@ headers_release() {
 	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h" 2>/dev/null
 }
 
-if [ "$WITH_KMOD" = 1 ]; then
-	if [ -z "$KERNELDIR" ] && [ -n "$KVER" ]; then
-		for d in "/lib/modules/$KVER/build" "/usr/src/kernels/$KVER" "/usr/src/linux-headers-$KVER"; do
-			[ -f "$d/Makefile" ] && { KERNELDIR=$d; break; }
-		done
-		[ -n "$KERNELDIR" ] || die "no headers for $KVER (tried /lib/modules/$KVER/build, /usr/src/kernels/$KVER, /usr/src/linux-headers-$KVER); pass --kerneldir"
-	elif [ -z "$KERNELDIR" ]; then
-		# The running kernel's headers, else the newest headers installed.
-		if [ -f "/lib/modules/$(uname -r)/build/Makefile" ]; then
-			KERNELDIR=/lib/modules/$(uname -r)/build
-		else
-			KERNELDIR=$(for d in /lib/modules/*/build /usr/src/kernels/*; do
-				[ -f "$d/include/generated/utsrelease.h" ] && echo "$d"
-			done | sort -V | tail -n 1)
-			[ -n "$KERNELDIR" ] || die "no kernel headers found (install kernel-devel-\$(uname -r) or linux-headers-\$(uname -r)), or pass --kerneldir"
-			echo "build.sh: no headers for the running kernel $(uname -r); using $KERNELDIR" >&2
-		fi
+if [ -z "$KERNELDIR" ] && [ -n "$KVER" ]; then
+	for d in "/lib/modules/$KVER/build" "/usr/src/kernels/$KVER" "/usr/src/linux-headers-$KVER"; do
+		[ -f "$d/Makefile" ] && { KERNELDIR=$d; break; }
+	done
+	[ -n "$KERNELDIR" ] || die "no headers for $KVER (tried /lib/modules/$KVER/build, /usr/src/kernels/$KVER, /usr/src/linux-headers-$KVER); pass --kerneldir"
+elif [ -z "$KERNELDIR" ]; then
+	# The running kernel's headers, else the newest headers installed.
+	if [ -f "/lib/modules/$(uname -r)/build/Makefile" ]; then
+		KERNELDIR=/lib/modules/$(uname -r)/build
+	else
+		KERNELDIR=$(for d in /lib/modules/*/build /usr/src/kernels/*; do
+			[ -f "$d/include/generated/utsrelease.h" ] && echo "$d"
+		done | sort -V | tail -n 1)
+		[ -n "$KERNELDIR" ] || die "no kernel headers found (install kernel-devel-\$(uname -r) or linux-headers-\$(uname -r)), or pass --kerneldir"
+		echo "build.sh: no headers for the running kernel $(uname -r); using $KERNELDIR" >&2
 	fi
-	[ -f "$KERNELDIR/Makefile" ] || die "$KERNELDIR is not a kernel headers tree (no Makefile)"
-	KERNELDIR=$(cd "$KERNELDIR" && pwd -P)
-	found=$(headers_release "$KERNELDIR")
-	[ -n "$found" ] || die "$KERNELDIR has no include/generated/utsrelease.h: not a prepared headers tree"
-	[ -z "$KVER" ] || [ "$KVER" = "$found" ] || die "--kernel $KVER but $KERNELDIR is for $found"
-	KVER=$found
 fi
+[ -f "$KERNELDIR/Makefile" ] || die "$KERNELDIR is not a kernel headers tree (no Makefile)"
+KERNELDIR=$(cd "$KERNELDIR" && pwd -P)
+found=$(headers_release "$KERNELDIR")
+[ -n "$found" ] || die "$KERNELDIR has no include/generated/utsrelease.h: not a prepared headers tree"
+[ -z "$KVER" ] || [ "$KVER" = "$found" ] || die "--kernel $KVER but $KERNELDIR is for $found"
+KVER=$found
 
-# The module's sources, as DKMS and the kmod build both get them: everything in
-# kmod/ but this packaging, the userspace parser tests and build output.
+# The module's sources, as DKMS and the kmod build both get them: what
+# `make dkms-install` puts in /usr/src/kgwttm-<version> (its file list, and
+# dkms.conf with the version filled in), staged here and tarred.
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 TOP=$OUT/rpmbuild
 rm -rf "$TOP"
 mkdir -p "$TOP/SOURCES" "$TOP/SPECS" "$TOP/BUILD" "$TOP/RPMS" "$TOP/SRPMS" "$TOP/tmp"
-STAGE=$TOP/tmp/kgwttm-$VERSION
-mkdir -p "$STAGE"
-(
-	cd "$HERE"
-	find . \( -path ./dist -o -path ./tests -o -path './.*' \) -prune -o -type f \
-		! -name build.sh ! -name '*.spec' \
-		! -name '*.o' ! -name '*.ko' ! -name '*.mod' ! -name '*.mod.c' ! -name '*.cmd' \
-		! -name Module.symvers ! -name modules.order ! -name '*.a' ! -name '*.rpm' \
-		-print
-) | sort > "$TOP/tmp/files"
-grep -qx './dkms.conf' "$TOP/tmp/files" || die "kmod/dkms.conf is missing"
-(cd "$HERE" && tar -cf - $(cat "$TOP/tmp/files")) | (cd "$STAGE" && tar -xf -)
-# dkms.conf carries the version from kmod/VERSION, whatever placeholder it holds.
-sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$VERSION\"/" "$STAGE/dkms.conf"
-tar -C "$TOP/tmp" -czf "$TOP/SOURCES/kgwttm-$VERSION.tar.gz" "kgwttm-$VERSION"
+make -s -C "$HERE" dkms-install DESTDIR="$TOP/tmp/stage" >&2
+[ -f "$TOP/tmp/stage/usr/src/kgwttm-$VERSION/dkms.conf" ] || die "make dkms-install did not stage /usr/src/kgwttm-$VERSION/dkms.conf"
+tar -C "$TOP/tmp/stage/usr/src" -czf "$TOP/SOURCES/kgwttm-$VERSION.tar.gz" "kgwttm-$VERSION"
 cp "$HERE/kgwttm.spec" "$TOP/SPECS/"
 
 # BuildRequires name RPM packages: a host whose packages are not RPMs (Debian's
@@ -95,23 +83,22 @@ cp "$HERE/kgwttm.spec" "$TOP/SPECS/"
 NODEPS=
 rpm -q rpm >/dev/null 2>&1 || NODEPS=--nodeps
 
-echo "build.sh: kgwttm $VERSION${KVER:+ for kernel $KVER ($KERNELDIR)}" >&2
+echo "build.sh: kgwttm $VERSION for kernel $KVER ($KERNELDIR)" >&2
 # Kbuild must not see the distribution's userspace CFLAGS/LDFLAGS.
 env -u CFLAGS -u CXXFLAGS -u LDFLAGS rpmbuild -bb $NODEPS \
 	--define "_topdir $TOP" \
 	--define "_tmppath $TOP/tmp" \
 	--define "kgwttm_version $VERSION" \
-	${KVER:+--define "kver $KVER"} \
-	${KERNELDIR:+--define "kerneldir $KERNELDIR"} \
-	$([ "$WITH_KMOD" = 1 ] || echo --without kmod) \
+	--define "kver $KVER" \
+	--define "kerneldir $KERNELDIR" \
 	"$TOP/SPECS/kgwttm.spec" > "$TOP/rpmbuild.log" 2>&1 || {
 	tail -n 40 "$TOP/rpmbuild.log" >&2
 	die "rpmbuild failed (whole log: $TOP/rpmbuild.log)"
 }
 
-mkdir -p "$OUT"
 rm -f "$OUT"/kmod-kgwttm-*.rpm "$OUT"/kgwttm-dkms-*.rpm
-find "$TOP/RPMS" -name '*.rpm' -exec cp {} "$OUT/" \;
-for rpm in "$OUT"/*.rpm; do
-	echo "$rpm"
+for rpm in "$TOP"/RPMS/*/kmod-kgwttm-"$VERSION"-*.rpm "$TOP"/RPMS/noarch/kgwttm-dkms-"$VERSION"-*.rpm; do
+	[ -f "$rpm" ] || die "rpmbuild made no $rpm"
+	cp "$rpm" "$OUT/"
+	echo "$OUT/${rpm##*/}"
 done
