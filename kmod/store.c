@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-socket storage: the client of each connection, in a module-owned
+ * rhashtable keyed by the socket's address, entries from a module-owned
+ * kmem_cache. Lookups run under RCU; an entry is freed through call_rcu when
+ * its socket is destroyed (capture.c's tcp_v4_destroy_sock probe).
+ *
+ * No field of struct sock is written (sk_user_data belongs to sockmap, kTLS,
+ * SMC, L2TP and sunrpc). A socket address is reused once the socket is freed,
+ * so an entry also records the socket's cookie and its peer (the LB's
+ * address and port): a lookup that finds an entry whose socket is not the
+ * one asking, because a destroy was missed or the socket was disconnected
+ * and reconnected, answers "no client" rather than someone else's.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/sock_diag.h>
+#include <net/inet_sock.h>
+
+#include "store.h"
+
+struct kgwttm_entry {
+	struct rhash_head node;
+	const struct sock *sk;		/* the key */
+	u32 cookie[2];			/* sock_diag cookie of sk */
+	__be32 remote_addr;		/* inet_daddr: the LB (v4-mapped too) */
+	__be16 remote_port;		/* inet_dport: the LB's port */
+	struct ttm_peer peer;
+	struct rcu_head rcu;
+};
+
+static const struct rhashtable_params kgwttm_store_params = {
+	.head_offset = offsetof(struct kgwttm_entry, node),
+	.key_offset = offsetof(struct kgwttm_entry, sk),
+	.key_len = sizeof(const struct sock *),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable kgwttm_store;
+static struct kmem_cache *kgwttm_entry_cache;
+static atomic_long_t kgwttm_live = ATOMIC_LONG_INIT(0);
+
+static void kgwttm_entry_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(kgwttm_entry_cache,
+			container_of(rcu, struct kgwttm_entry, rcu));
+}
+
+static bool kgwttm_entry_owned_by(const struct kgwttm_entry *e, struct sock *sk)
+{
+	return e->remote_port == inet_sk(sk)->inet_dport &&
+	       e->remote_addr == inet_sk(sk)->inet_daddr &&
+	       !sock_diag_check_cookie(sk, e->cookie);
+}
+
+/* Called from softirq with the new child socket locked. */
+int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
+{
+	struct kgwttm_entry *e, *old;
+	int err = 0;
+
+	e = kmem_cache_alloc(kgwttm_entry_cache, GFP_ATOMIC);
+	if (!e)
+		return -ENOMEM;
+	e->sk = sk;
+	sock_diag_save_cookie(sk, e->cookie);
+	e->remote_addr = inet_sk(sk)->inet_daddr;
+	e->remote_port = inet_sk(sk)->inet_dport;
+	e->peer = *peer;
+
+	rcu_read_lock();
+	old = rhashtable_lookup_get_insert_fast(&kgwttm_store, &e->node,
+						kgwttm_store_params);
+	if (IS_ERR(old)) {
+		err = PTR_ERR(old);
+	} else if (old) {
+		/* A dead socket's entry at this address: its destroy was missed. */
+		err = rhashtable_replace_fast(&kgwttm_store, &old->node,
+					      &e->node, kgwttm_store_params);
+		if (!err)
+			call_rcu(&old->rcu, kgwttm_entry_free_rcu);
+	} else {
+		atomic_long_inc(&kgwttm_live);
+	}
+	rcu_read_unlock();
+
+	if (err)
+		kmem_cache_free(kgwttm_entry_cache, e);
+	return err;
+}
+
+void kgwttm_store_detach(const struct sock *sk)
+{
+	struct kgwttm_entry *e;
+
+	rcu_read_lock();
+	e = rhashtable_lookup(&kgwttm_store, &sk, kgwttm_store_params);
+	if (e && !rhashtable_remove_fast(&kgwttm_store, &e->node,
+					 kgwttm_store_params)) {
+		atomic_long_dec(&kgwttm_live);
+		call_rcu(&e->rcu, kgwttm_entry_free_rcu);
+	}
+	rcu_read_unlock();
+}
+
+bool kgwttm_store_get(struct sock *sk, struct ttm_peer *peer)
+{
+	struct kgwttm_entry *e;
+	bool found = false;
+
+	rcu_read_lock();
+	e = rhashtable_lookup(&kgwttm_store, &sk, kgwttm_store_params);
+	if (e && kgwttm_entry_owned_by(e, sk)) {
+		*peer = e->peer;
+		found = true;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+long kgwttm_store_live(void)
+{
+	return atomic_long_read(&kgwttm_live);
+}
+
+unsigned int kgwttm_store_entry_bytes(void)
+{
+	return kmem_cache_size(kgwttm_entry_cache);
+}
+
+int kgwttm_store_init(void)
+{
+	int err;
+
+	kgwttm_entry_cache = KMEM_CACHE(kgwttm_entry, 0);
+	if (!kgwttm_entry_cache)
+		return -ENOMEM;
+	err = rhashtable_init(&kgwttm_store, &kgwttm_store_params);
+	if (err)
+		kmem_cache_destroy(kgwttm_entry_cache);
+	return err;
+}
+
+static void kgwttm_entry_free_now(void *ptr, void *arg)
+{
+	atomic_long_dec(&kgwttm_live);
+	kmem_cache_free(kgwttm_entry_cache, ptr);
+}
+
+/*
+ * Every user is gone by now: the probes are unregistered (which waits for
+ * running handlers) and so is the sockopt (whose callers hold a module
+ * reference). Entries of sockets still open are freed here; those sockets
+ * keep working, without a recorded client.
+ */
+void kgwttm_store_exit(void)
+{
+	synchronize_rcu();
+	rhashtable_free_and_destroy(&kgwttm_store, kgwttm_entry_free_now, NULL);
+	rcu_barrier();		/* call_rcu frees of detached entries */
+	kmem_cache_destroy(kgwttm_entry_cache);
+}

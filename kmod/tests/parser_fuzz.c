@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for toa_parse.c, run with ASan and UBSan.
+ * Byte 0 picks which known formats are accepted (bits 0-4) or, with bit 7
+ * set, feeds the rest to the formats= parser instead; the other bytes are the
+ * TCP options. Besides memory safety it checks what callers rely on: a found
+ * client is AF_INET or AF_INET6, and an IPv4 one has zeroed padding.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../toa_parse.h"
+
+static const char *const known[] = { "254:8", "254:20", "254:22", "200:8", "253:20" };
+
+static void fuzz_formats(const uint8_t *data, size_t size)
+{
+	struct toa_formats fmts;
+	char *s = malloc(size + 1);
+
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (toa_formats_parse(s, &fmts) == 0 && (fmts.n == 0 || fmts.n > TOA_FORMATS_MAX))
+		abort();
+	free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct toa_formats fmts = { 0 };
+	struct ttm_peer out;
+	enum toa_reason r;
+	unsigned int k;
+
+	if (size < 1)
+		return 0;
+	if (data[0] & 0x80) {
+		fuzz_formats(data + 1, size - 1);
+		return 0;
+	}
+	for (k = 0; k < 5; k++) {
+		struct toa_formats one;
+
+		if (!(data[0] & (1u << k)))
+			continue;
+		if (toa_formats_parse(known[k], &one) || one.n != 1)
+			abort();
+		fmts.f[fmts.n++] = one.f[0];
+	}
+
+	r = toa_parse(size > 1 ? data + 1 : NULL, size - 1, &fmts, &out);
+	if (r > TOA_OVERRUN)
+		abort();
+	if (r == TOA_FOUND) {
+		if (out.af != AF_INET && out.af != AF_INET6)
+			abort();
+		if (out.af == AF_INET && (out.all[1] || out.all[2] || out.all[3]))
+			abort();
+	}
+	return 0;
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which sources may speak for a client: the trusted_nets= CIDR list. An ACK
+ * from anywhere else could come from the client itself, so its option is
+ * ignored (and counted as untrusted). The list is parsed once at load and
+ * only read afterwards.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/inet.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
+
+#include "trust.h"
+
+/* More LB subnets than any deployment has; keeps the per-ACK scan short. */
+#define KGWTTM_TRUST_MAX	32
+
+struct kgwttm_net {
+	u8 af;
+	u8 plen;
+	u8 addr[16];
+};
+
+static struct kgwttm_net kgwttm_nets[KGWTTM_TRUST_MAX] __read_mostly;
+static unsigned int kgwttm_nets_n __read_mostly;
+
+static bool kgwttm_prefix_match(const u8 *a, const u8 *net, unsigned int plen)
+{
+	unsigned int bytes = plen / 8, bits = plen % 8;
+
+	if (memcmp(a, net, bytes))
+		return false;
+	return !bits || !((a[bytes] ^ net[bytes]) & (0xff << (8 - bits)));
+}
+
+static bool kgwttm_trusted(u8 af, const u8 *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < kgwttm_nets_n; i++)
+		if (kgwttm_nets[i].af == af &&
+		    kgwttm_prefix_match(addr, kgwttm_nets[i].addr, kgwttm_nets[i].plen))
+			return true;
+	return false;
+}
+
+bool kgwttm_trusted_v4(__be32 addr)
+{
+	return kgwttm_trusted(AF_INET, (const u8 *)&addr);
+}
+
+bool kgwttm_trusted_v6(const struct in6_addr *addr)
+{
+	return kgwttm_trusted(AF_INET6, addr->s6_addr);
+}
+
+/*
+ * "a.b.c.d/n", "x::y/n" or a bare address (a host route) into @n.
+ * Returns 1 for a /0 (every source of that family), 0, or -EINVAL.
+ */
+static int kgwttm_parse_net(const char *s, struct kgwttm_net *n)
+{
+	const char *slash = strchr(s, '/');
+	int len = slash ? slash - s : strlen(s);
+	unsigned int plen, max;
+	const char *end;
+
+	if (memchr(s, ':', len)) {
+		n->af = AF_INET6;
+		max = 128;
+		if (!in6_pton(s, len, n->addr, -1, &end) || end != s + len)
+			return -EINVAL;
+	} else {
+		n->af = AF_INET;
+		max = 32;
+		if (!in4_pton(s, len, n->addr, -1, &end) || end != s + len)
+			return -EINVAL;
+	}
+	if (!slash)
+		plen = max;
+	else if (kstrtouint(slash + 1, 10, &plen) || plen > max)
+		return -EINVAL;
+	n->plen = (u8)plen;
+
+	/* Bits past the prefix are a typo for another network ("10.1.0.0/8"). */
+	if (plen < max) {
+		u8 masked[16];
+
+		memcpy(masked, n->addr, max / 8);
+		masked[plen / 8] &= (u8)(0xff << (8 - plen % 8));
+		memset(masked + plen / 8 + 1, 0, max / 8 - plen / 8 - 1);
+		if (memcmp(masked, n->addr, max / 8))
+			return -EINVAL;
+	}
+	return plen == 0;
+}
+
+static int kgwttm_trust_add(const char *net, bool *everyone)
+{
+	int r;
+
+	if (kgwttm_nets_n == KGWTTM_TRUST_MAX) {
+		pr_err("trusted_nets: more than %d networks\n", KGWTTM_TRUST_MAX);
+		return -EINVAL;
+	}
+	r = kgwttm_parse_net(net, &kgwttm_nets[kgwttm_nets_n]);
+	if (r < 0) {
+		pr_err("trusted_nets: \"%s\" is not an IPv4 or IPv6 CIDR (a.b.c.d/n or x:y::/n, no host bits set)\n",
+		       net);
+		return r;
+	}
+	*everyone |= r;
+	kgwttm_nets_n++;
+	return 0;
+}
+
+int kgwttm_trust_init(const char *nets)
+{
+	bool everyone = false;
+	char *copy, *p, *tok;
+	int err = 0;
+
+	copy = kstrdup(nets, GFP_KERNEL);
+	if (!copy)
+		return -ENOMEM;
+	kgwttm_nets_n = 0;
+	p = copy;
+	while (!err && (tok = strsep(&p, ",")) != NULL) {
+		tok = strim(tok);
+		if (!*tok)
+			continue;
+		if (!strcmp(tok, "any"))
+			err = kgwttm_trust_add("0.0.0.0/0", &everyone) ?:
+			      kgwttm_trust_add("::/0", &everyone);
+		else
+			err = kgwttm_trust_add(tok, &everyone);
+	}
+	kfree(copy);
+	if (err)
+		return err;
+	if (!kgwttm_nets_n)
+		pr_warn("trusted_nets is empty: every option is ignored\n");
+	if (everyone)
+		pr_warn("trusted_nets=%s trusts every source address: a client that reaches this host directly can forge its address\n",
+			nets);
+	return 0;
+}
+
+void kgwttm_trust_exit(void)
+{
+	kgwttm_nets_n = 0;
+}
