@@ -38,19 +38,25 @@
 
 static int optname = KGWTTM_SO_GET_PEER;
 module_param(optname, int, 0444);
-MODULE_PARM_DESC(optname, "getsockopt(SOL_IP, N) returning struct ttm_peer (1345)");
+MODULE_PARM_DESC(optname,
+		 "getsockopt(SOL_IP, N) returning struct ttm_peer (default 1345)");
 
 static char *formats = TOA_FORMATS_DEFAULT;
 module_param(formats, charp, 0444);
-MODULE_PARM_DESC(formats, "accepted kind:len options, out of 254:8,254:20,254:22,200:8,253:20");
+MODULE_PARM_DESC(formats,
+		 "accepted kind:len options out of 254:8,254:20,254:22,200:8,253:20 (default "
+		 TOA_FORMATS_DEFAULT ")");
 
 static char *trusted_nets = KGWTTM_TRUSTED_NETS_DEFAULT;
 module_param(trusted_nets, charp, 0444);
-MODULE_PARM_DESC(trusted_nets, "CIDRs of the load balancers to believe (\"any\": everyone)");
+MODULE_PARM_DESC(trusted_nets,
+		 "IPv4/IPv6 CIDRs of the load balancers to believe, \"any\" for everyone (default "
+		 KGWTTM_TRUSTED_NETS_DEFAULT ")");
 
 static bool rewrite_getname = true;
 module_param(rewrite_getname, bool, 0444);
-MODULE_PARM_DESC(rewrite_getname, "accept()/getpeername() return the client where it fits");
+MODULE_PARM_DESC(rewrite_getname,
+		 "accept()/getpeername() return the client where it fits (default Y)");
 
 static int __init kgwttm_init(void)
 {
