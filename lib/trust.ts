@@ -14,12 +14,16 @@ import type * as http2 from 'node:http2';
 import { getRealPeer, getSocketPeer, rememberStreamSession, type Peer } from './peer.js';
 
 const trusted = new WeakSet<net.Server>();
+// Sockets whose getsockopt failed: asked once, then reported by their own peer.
+const failed = new WeakSet<net.Socket>();
 let warned = false;
 
 function realPeerOrWarn(socket: net.Socket): Peer | null {
+  if (failed.has(socket)) return null;
   try {
     return getRealPeer(socket);
   } catch (error) {
+    failed.add(socket);
     // A throwing remoteAddress would break every caller that reads it; say it once.
     if (!warned) {
       warned = true;

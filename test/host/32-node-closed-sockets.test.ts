@@ -3,7 +3,8 @@
 
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { constants } from 'node:os';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer, getSocketPeer } from '../../lib/index.js';
@@ -61,7 +62,7 @@ for (const name of ['EBADF', 'ENOTSOCK'] as const) {
 
 t.test('a Unix domain socket is not an IP socket: null, cached (EOPNOTSUPP)', async (t) => {
   const log = countSyscalls(t);
-  const path = `/tmp/kgwttm-test-${process.pid}.sock`;
+  const path = join(tmpdir(), `kgwttm-test-${process.pid}.sock`);
   const server = net.createServer();
   server.listen(path);
   await once(server, 'listening');

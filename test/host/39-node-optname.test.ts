@@ -1,0 +1,42 @@
+// The optname asked: 1345, or the loaded module's optname= parameter (it moves
+// when Alibaba's vtoa holds 1344-1347), or what the application sets.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+
+import { DEFAULT_OPTNAME, getRealPeer, setOptname } from '../../lib/index.js';
+import { loadedModuleOptname } from '../../lib/module-status.js';
+import { connectPair, countSyscalls } from './node-fixtures.js';
+
+t.test('without the module the ABI optname 1345 is asked', async (t) => {
+  const log = countSyscalls(t);
+  const { accepted } = await connectPair(t, net.createServer());
+  getRealPeer(accepted);
+  t.equal(DEFAULT_OPTNAME, 1345);
+  t.same(log.calls.map((call) => call.optname), [1345]);
+});
+
+t.test('setOptname moves the optname for the next connections; undefined moves it back', async (t) => {
+  const log = countSyscalls(t);
+  t.teardown(() => setOptname(undefined));
+  setOptname(1346);
+  getRealPeer((await connectPair(t, net.createServer())).accepted);
+  setOptname(undefined);
+  getRealPeer((await connectPair(t, net.createServer())).accepted);
+  t.same(log.calls.map((call) => call.optname), [1346, 1345]);
+});
+
+t.test('a loaded module’s optname parameter is the default', async (t) => {
+  const sys = mkdtempSync(join(tmpdir(), 'kgwttm-sys-'));
+  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
+  t.equal(loadedModuleOptname({ sys }), 1345, 'no module: 1345');
+  mkdirSync(join(sys, 'module', 'kgwttm', 'parameters'), { recursive: true });
+  t.equal(loadedModuleOptname({ sys }), 1345, 'a module without the parameter: 1345');
+  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'optname'), '1350\n');
+  t.equal(loadedModuleOptname({ sys }), 1350);
+  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'optname'), 'garbage\n');
+  t.equal(loadedModuleOptname({ sys }), 1345, 'an unreadable value: 1345');
+});
