@@ -15,9 +15,11 @@ export interface RawPeer {
   port: number;
 }
 
-/** The addon's only export: the decoded peer, or the errno (a positive number). */
+/** The addon: one call, the decoded peer or the errno (a positive number). */
 export interface RawBinding {
   getPeer(fd: number, optname: number): RawPeer | number;
+  /** KGWTTM_SO_GET_PEER from kmod/uapi/kgwttm.h, to check lib/'s copy against. */
+  readonly defaultOptname?: number;
 }
 
 let loaded: RawBinding | undefined;

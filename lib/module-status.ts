@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The ABI's optname (DESIGN.md), used unless the module was loaded with another. */
+/** KGWTTM_SO_GET_PEER of kmod/uapi/kgwttm.h (a test checks the copy), used unless the module was loaded with another. */
 export const DEFAULT_OPTNAME = 1345;
 
 /** Where to read from; other roots serve containers that mount the host's /proc or /sys elsewhere. */

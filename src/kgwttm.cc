@@ -13,18 +13,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
-// Until kmod/uapi/kgwttm.h lands, the ABI from DESIGN.md ("The ABI"):
-// level SOL_IP, a 20-byte record { u16 af (host order); be16 port; u8 addr[16] }.
-struct kgwttm_peer {
-  uint16_t af;
-  uint16_t port;
-  uint8_t addr[16];
-};
-static_assert(sizeof(struct kgwttm_peer) == 20, "the kgwttm peer ABI is 20 bytes");
+// The ABI: level SOL_IP, optname KGWTTM_SO_GET_PEER, a struct ttm_peer answer.
+#include "../kmod/uapi/kgwttm.h"
+
+static_assert(sizeof(struct ttm_peer) == 20, "the kgwttm peer ABI is 20 bytes");
 
 namespace {
 
@@ -39,7 +34,7 @@ Napi::Value GetPeer(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   int optname = info[1].As<Napi::Number>().Int32Value();
 
-  struct kgwttm_peer peer;
+  struct ttm_peer peer;
   memset(&peer, 0, sizeof peer);
   socklen_t len = sizeof peer;
   if (getsockopt(fd, SOL_IP, optname, &peer, &len) != 0)
@@ -50,10 +45,10 @@ Napi::Value GetPeer(const Napi::CallbackInfo& info) {
   char text[INET6_ADDRSTRLEN];
   int family;
   if (len == sizeof peer && peer.af == AF_INET &&
-      inet_ntop(AF_INET, peer.addr, text, sizeof text) != nullptr)
+      inet_ntop(AF_INET, &peer.ip, text, sizeof text) != nullptr)
     family = 4;
   else if (len == sizeof peer && peer.af == AF_INET6 &&
-           inet_ntop(AF_INET6, peer.addr, text, sizeof text) != nullptr)
+           inet_ntop(AF_INET6, peer.ip6, text, sizeof text) != nullptr)
     family = 6;
   else
     return Napi::Number::New(env, EPROTO);
@@ -67,6 +62,8 @@ Napi::Value GetPeer(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getPeer", Napi::Function::New(env, GetPeer, "getPeer"));
+  // The header's optname, so that a test can check lib/'s copy of it.
+  exports.Set("defaultOptname", Napi::Number::New(env, KGWTTM_SO_GET_PEER));
   return exports;
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { DEFAULT_OPTNAME, getRealPeer, setOptname } from '../../lib/index.js';
+import { binding } from '../../lib/binding.js';
 import { loadedModuleOptname } from '../../lib/module-status.js';
 import { connectPair, countSyscalls } from './node-fixtures.js';
 
@@ -17,6 +18,10 @@ t.test('without the module the ABI optname 1345 is asked', async (t) => {
   getRealPeer(accepted);
   t.equal(DEFAULT_OPTNAME, 1345);
   t.same(log.calls.map((call) => call.optname), [1345]);
+});
+
+t.test('lib’s default optname is the uapi header’s KGWTTM_SO_GET_PEER', async (t) => {
+  t.equal(binding().defaultOptname, DEFAULT_OPTNAME);
 });
 
 t.test('setOptname moves the optname for the next connections; undefined moves it back', async (t) => {
