@@ -1,0 +1,83 @@
+#!/bin/sh
+# The module as the RPM ships it: the .ko taken out of kmod-kgwttm (built on the
+# host by test/host/40-rpm.test.sh into kmod/dist/) with rpm2cpio, loaded into
+# this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
+# the modprobe.d file the RPM installs states the module's real defaults.
+set -u
+cd "$(dirname "$0")/../.."
+. test/lib/tap.sh
+
+VERSION=$(cat kmod/VERSION)
+RPM=$PWD/kmod/dist/kmod-kgwttm-$VERSION-1.$(uname -m).rpm
+WORK=$(mktemp -d)
+trap 'rmmod kgwttm 2>/dev/null; rm -rf "$WORK"' EXIT
+
+[ -f "$RPM" ] || bail "$RPM not built (test/host/40-rpm.test.sh or kmod/build.sh builds it)"
+[ ! -d /sys/module/kgwttm ] || bail "kgwttm is already loaded: a previous suite did not unload it"
+ip link set lo up 2>/dev/null
+
+# errno name of getsockopt(SOL_IP, 1345) on the accepted side of a loopback connection
+probe() {
+	/usr/bin/python3 -c '
+import errno, socket
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)
+cli = socket.create_connection(srv.getsockname()); conn, _ = srv.accept()
+try:
+    conn.getsockopt(socket.SOL_IP, 1345, 20); print("answered")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+'
+}
+
+before=$(probe)
+(cd "$WORK" && rpm2cpio "$RPM" | cpio -id --quiet)
+KO=$WORK/lib/modules/$(uname -r)/extra/kgwttm.ko
+
+ko_is_for_this_kernel() {
+	[ -f "$KO" ] || { echo "no $KO in the RPM:"; ls -R "$WORK"; return 1; }
+	modinfo -F vermagic "$KO" | grep -q "^$(uname -r) "
+}
+
+insmod_loads_it() {
+	insmod "$KO" && grep -qw kgwttm /proc/modules
+}
+
+proc_counters() {
+	cat /proc/net/kgwttm
+	grep -qx "version $VERSION" /proc/net/kgwttm || return 1
+	for name in with_option without_option malformed untrusted missed live entry_bytes; do
+		grep -Eq "^$name [0-9]+$" /proc/net/kgwttm || { echo "no $name counter"; return 1; }
+	done
+}
+
+getsockopt_answers_enoent() {
+	after=$(probe)
+	echo "before insmod: $before; after: $after"
+	[ "$before" = ENOPROTOOPT ] && [ "$after" = ENOENT ]
+}
+
+modprobe_conf_states_the_defaults() {
+	conf=$WORK/etc/modprobe.d/kgwttm.conf
+	n=0
+	while IFS='=' read -r key value; do
+		name=${key#\#options kgwttm }
+		actual=$(cat "/sys/module/kgwttm/parameters/$name") || return 1
+		[ "$actual" = "$value" ] || { echo "$name: modprobe.d says $value, the module has $actual"; return 1; }
+		n=$((n + 1))
+	done <<EOF
+$(grep '^#options kgwttm ' "$conf")
+EOF
+	[ "$n" = "$(ls /sys/module/kgwttm/parameters | wc -l)" ] || { echo "$n defaults listed, $(ls /sys/module/kgwttm/parameters | wc -l) parameters"; return 1; }
+}
+
+rmmod_unloads_it() {
+	rmmod kgwttm && [ ! -e /proc/net/kgwttm ] && [ "$(probe)" = ENOPROTOOPT ]
+}
+
+check "the .ko out of the RPM (rpm2cpio) has this kernel's vermagic" ko_is_for_this_kernel
+check "insmod loads it" insmod_loads_it
+check "/proc/net/kgwttm: version $VERSION and every counter" proc_counters
+check "getsockopt(SOL_IP, 1345) on a loopback connection: ENOPROTOOPT before, ENOENT with the module" getsockopt_answers_enoent
+check "the RPM's modprobe.d file states the module's real defaults" modprobe_conf_states_the_defaults
+check "rmmod unloads it: /proc/net/kgwttm gone, ENOPROTOOPT again" rmmod_unloads_it
+tap_done
