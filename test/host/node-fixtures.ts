@@ -2,7 +2,7 @@
 // certificate, and bindings that count or script the addon's syscall.
 // Not a suite itself (its name does not end in .test.ts).
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -127,4 +127,24 @@ export async function http2Requests(
   } finally {
     session.close();
   }
+}
+
+/** Starts examples/node/`file` on an ephemeral port; resolves to the port it prints. Killed at teardown. */
+export async function startExample(t: Test, file: string, env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const path = join(__dirname, '..', '..', 'examples', 'node', file);
+  const child = spawn(process.execPath, [...(file.endsWith('.ts') ? ['--import', 'tsx'] : []), path], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  t.teardown(() => void child.kill());
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`${file} exited with ${code}: ${output}`)));
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      const match = /listening on (\d+)/.exec(output);
+      if (match !== null) resolve(Number(match[1]));
+    });
+  });
 }
