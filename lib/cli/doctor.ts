@@ -1,0 +1,217 @@
+// `kgwttm doctor`: is this host ready to report real clients, and if not, why.
+//
+// Each check reads only what the host already shows (uname, /lib/modules,
+// /proc/modules, the module's sysfs and procfs files) plus one loopback TCP
+// connection for the getsockopt probe; nothing is loaded, configured or
+// changed. The option-injection round trip (a load balancer writing the
+// option, the module reading it) needs a TUN device and addresses the module
+// trusts, which a production host must not be given for a health check: it is
+// run by the VM test suite (test/guest), and here the module's own counters
+// stand in for it: with_option > 0 means real load-balancer traffic was read.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+
+import { loadedModuleOptname, moduleStatus, type ModuleStatus, type StatusPaths } from '../module-status.js';
+import { probeOptname, type ProbeResult } from './probe.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
+
+export interface Check {
+  /** Stable identifier, for scripts reading `--json`. */
+  name: string;
+  status: CheckStatus;
+  message: string;
+}
+
+export interface DoctorReport {
+  kernel: string;
+  loaded: boolean;
+  version: string | null;
+  optname: number;
+  checks: Check[];
+}
+
+/** What doctor reads; tests and containers point it elsewhere. */
+export interface DoctorEnv extends StatusPaths {
+  /** Root of the kernel module trees, default `/lib/modules`. */
+  modules?: string;
+  /** Kernel release, default `os.release()`. */
+  kernel?: string;
+  /** The getsockopt probe, default a real loopback connection. */
+  probe?: (optname: number) => Promise<ProbeResult>;
+}
+
+// Modules that patch the same kernel paths or hold the same optnames: Alibaba's
+// vtoa (1344–1347), the classic TOA family, and the vendor's older kgwtm/ttm.
+const CONFLICTING = /^(toa|vtoa|toa_\w+|\w+_toa|kgwtm|ttm)$/;
+
+function loadedModules(paths: StatusPaths): string[] {
+  try {
+    return readFileSync(join(paths.proc ?? '/proc', 'modules'), 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[0] ?? '')
+      .filter((name) => name !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** Where kgwttm.ko is installed for a kernel (RPM: extra/, DKMS: updates/), if anywhere. */
+function installedModule(modules: string, kernel: string): string | null {
+  const search = (dir: string, depth: number): string | null => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return null;
+    }
+    for (const name of names) {
+      if (/^kgwttm\.ko(\.(xz|gz|zst))?$/.test(name)) return join(dir, name);
+    }
+    if (depth === 0) return null;
+    for (const name of names) {
+      const found = search(join(dir, name), depth - 1);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  for (const sub of ['extra', 'updates', 'weak-updates']) {
+    const found = search(join(modules, kernel, sub), 3);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+function kernelChecks(env: DoctorEnv, kernel: string, status: ModuleStatus): Check[] {
+  const modules = env.modules ?? '/lib/modules';
+  const checks: Check[] = [{ name: 'kernel', status: 'info', message: `Linux ${kernel}` }];
+  const headers = join(modules, kernel, 'build');
+  checks.push(
+    existsSync(join(headers, 'Makefile'))
+      ? { name: 'headers', status: 'ok', message: `headers for ${kernel} in ${headers}` }
+      : {
+          name: 'headers',
+          status: 'warn',
+          message: `no headers for ${kernel} (${headers}): DKMS and builds from source need kernel-devel-${kernel} or linux-headers-${kernel}`,
+        },
+  );
+  const installed = installedModule(modules, kernel);
+  checks.push(
+    installed !== null
+      ? { name: 'installed', status: 'ok', message: `kgwttm.ko installed for ${kernel}: ${installed}` }
+      : {
+          name: 'installed',
+          status: status.loaded ? 'info' : 'warn',
+          message: `no kgwttm.ko under ${join(modules, kernel)}/{extra,updates}: kmod-kgwttm is built per kernel (kmod/build.sh --kernel ${kernel}); kgwttm-dkms rebuilds it on kernel upgrades`,
+        },
+  );
+  return checks;
+}
+
+function moduleChecks(status: ModuleStatus, paths: StatusPaths): Check[] {
+  const checks: Check[] = [];
+  checks.push(
+    status.loaded
+      ? { name: 'loaded', status: 'ok', message: `kgwttm ${status.version ?? '(unknown version)'} is loaded` }
+      : { name: 'loaded', status: 'fail', message: 'kgwttm is not loaded: modprobe kgwttm (its reason for refusing is in dmesg)' },
+  );
+  const conflicts = loadedModules(paths).filter((name) => CONFLICTING.test(name));
+  checks.push(
+    conflicts.length === 0
+      ? { name: 'conflicts', status: 'ok', message: 'no other TOA module loaded' }
+      : {
+          name: 'conflicts',
+          status: 'fail',
+          message: `loaded: ${conflicts.join(', ')}: another TOA module reads the same options and may hold optname 1345 (vtoa: 1344-1347); unload it, or load kgwttm with optname= another value`,
+        },
+  );
+  return checks;
+}
+
+function optnameCheck(loaded: boolean, optname: number, probe: ProbeResult): Check {
+  const name = 'optname';
+  if (!probe.answered) return { name, status: 'warn', message: `getsockopt(SOL_IP, ${optname}) not probed: ${probe.reason}` };
+  const answer = `getsockopt(SOL_IP, ${optname}) on a loopback connection: ${probe.errno}`;
+  if (loaded && probe.errno === 'ENOENT')
+    return { name, status: 'ok', message: `${answer}: kgwttm answers (a loopback connection carries no client address)` };
+  if (!loaded && probe.errno === 'ENOPROTOOPT')
+    return { name, status: 'ok', message: `${answer}: optname ${optname} is free for kgwttm` };
+  if (loaded && probe.errno === 'ENOPROTOOPT')
+    return { name, status: 'fail', message: `${answer}: kgwttm is loaded but does not answer on optname ${optname}` };
+  return {
+    name,
+    status: 'fail',
+    message: `${answer}: another module answers optname ${optname} (vtoa?); kgwttm cannot register it, load it with optname= another value`,
+  };
+}
+
+function trafficChecks(status: ModuleStatus): Check[] {
+  if (!status.loaded) return [];
+  const { counters, parameters } = status;
+  const count = (name: string): number => counters[name] ?? 0;
+  const checks: Check[] = [];
+  if (parameters.trusted_nets === 'any')
+    checks.push({
+      name: 'trust',
+      status: 'warn',
+      message: 'trusted_nets=any: every source is believed, so a client that reaches this host directly can forge its address; list the load balancers\' networks',
+    });
+  else if (count('untrusted') > 0 && count('with_option') === 0)
+    checks.push({
+      name: 'trust',
+      status: 'warn',
+      message: `${count('untrusted')} options came from sources outside trusted_nets (${parameters.trusted_nets ?? '?'}) and none from inside: add the load balancers' networks`,
+    });
+  else checks.push({ name: 'trust', status: 'ok', message: `options believed from ${parameters.trusted_nets ?? '?'}` });
+  for (const name of ['missed', 'nomem', 'malformed']) {
+    if (count(name) > 0)
+      checks.push({
+        name,
+        status: 'warn',
+        message:
+          name === 'missed'
+            ? `${count(name)} connections or getpeername calls the module's probes missed`
+            : name === 'nomem'
+              ? `${count(name)} client addresses dropped for lack of memory`
+              : `${count(name)} malformed options ignored (an LB writing another format? see formats=)`,
+      });
+  }
+  checks.push({
+    name: 'round-trip',
+    status: 'info',
+    message:
+      (count('with_option') > 0
+        ? `${count('with_option')} connections so far carried a client address the module read. `
+        : 'no connection so far carried a client address. ') +
+      'The option-injection round trip is not run on this host: it is in the VM test suite (test/guest).',
+  });
+  return checks;
+}
+
+export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
+  const kernel = env.kernel ?? release();
+  const status = moduleStatus(env);
+  const optname = loadedModuleOptname(env);
+  const probe = await (env.probe ?? probeOptname)(optname);
+  return {
+    kernel,
+    loaded: status.loaded,
+    version: status.version,
+    optname,
+    checks: [
+      ...kernelChecks(env, kernel, status),
+      ...moduleChecks(status, env),
+      optnameCheck(status.loaded, optname, probe),
+      ...trafficChecks(status),
+    ],
+  };
+}
+
+const MARK: Record<CheckStatus, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', info: '--' };
+
+export function formatDoctor(report: DoctorReport): string {
+  const width = Math.max(...report.checks.map((check) => check.name.length));
+  return report.checks.map((check) => `[${MARK[check.status].padEnd(4)}] ${check.name.padEnd(width)}  ${check.message}`).join('\n') + '\n';
+}

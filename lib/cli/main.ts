@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// kgwttm: the operator's view of the kgwttm kernel module on this host.
+//
+// Design note. Everything read here comes through the package's own API
+// (moduleStatus, loadedModuleOptname, the addon's getsockopt), so the CLI and
+// an application's health check can never disagree. The exit code is the
+// interface for scripts; the text is for people and may change, `--json` may
+// only grow.
+
+import { moduleStatus, type StatusPaths } from '../module-status.js';
+import { doctor, formatDoctor } from './doctor.js';
+import { formatStatus } from './status.js';
+
+/** Exit codes, as `kgwttm --help` documents them. */
+const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2, NOT_LOADED: 3 } as const;
+
+const HELP = `usage: kgwttm [--json] [--proc DIR] [--sys DIR] <command>
+
+commands:
+  status   whether the kgwttm module is loaded, its version, parameters
+           (/sys/module/kgwttm/parameters) and counters (/proc/net/kgwttm)
+  doctor   checks this host: kernel and headers, module installed and loaded,
+           conflicting TOA modules (toa, vtoa), who answers getsockopt(SOL_IP,
+           optname) on a loopback connection, trusted networks, probe misses.
+           The option-injection round trip runs only in the VM test suite.
+
+options:
+  --json       one JSON object on stdout instead of text
+  --proc DIR   procfs root to read (default /proc), e.g. the host's /proc
+  --sys DIR    sysfs root to read (default /sys)     mounted in a container
+  -h, --help   this text
+
+exit codes:
+  0  healthy: the module is loaded (status), and no check failed (doctor)
+  1  problems found: a doctor check failed (details in its output)
+  2  usage error
+  3  the module is not loaded (and doctor found nothing else wrong)
+`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: 'status' | 'doctor' | 'help';
+  json: boolean;
+  paths: StatusPaths;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { command: 'help', json: false, paths: {} };
+  let command: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-h' || arg === '--help') return { ...args, command: 'help' };
+    if (arg === '--json') args.json = true;
+    else if (arg === '--proc' || arg === '--sys') {
+      const dir = argv[++i];
+      if (dir === undefined || dir === '') throw new UsageError(`${arg} needs a directory`);
+      args.paths[arg === '--proc' ? 'proc' : 'sys'] = dir;
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    else if (command !== undefined) throw new UsageError(`one command at a time (got ${command} and ${arg})`);
+    else command = arg;
+  }
+  if (command === undefined) throw new UsageError('no command');
+  if (command !== 'status' && command !== 'doctor' && command !== 'help') throw new UsageError(`unknown command ${command}`);
+  args.command = command;
+  return args;
+}
+
+/** Runs one invocation; returns its exit code. */
+async function main(argv: string[]): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`kgwttm: ${err.message}\n${HELP.slice(0, HELP.indexOf('\n') + 1)}(kgwttm --help for more)\n`);
+    return EXIT.USAGE;
+  }
+  if (args.command === 'help') {
+    process.stdout.write(HELP);
+    return EXIT.OK;
+  }
+  if (args.command === 'status') {
+    const status = moduleStatus(args.paths);
+    process.stdout.write(args.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+    return status.loaded ? EXIT.OK : EXIT.NOT_LOADED;
+  }
+  const report = await doctor(args.paths);
+  const failed = report.checks.filter((check) => check.status === 'fail' && check.name !== 'loaded');
+  const code = failed.length > 0 ? EXIT.PROBLEMS : report.loaded ? EXIT.OK : EXIT.NOT_LOADED;
+  process.stdout.write(args.json ? JSON.stringify({ ...report, healthy: code === EXIT.OK, exitCode: code }, null, 2) + '\n' : formatDoctor(report));
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`kgwttm: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = EXIT.PROBLEMS;
+  },
+);

@@ -1,0 +1,20 @@
+// `kgwttm status`: what the loaded module says about itself, read through
+// moduleStatus() (lib/module-status.ts), printed for people or as JSON.
+
+import type { ModuleStatus } from '../module-status.js';
+
+/** Aligned `name  value` lines, indented: the layout of every list the CLI prints. */
+export function table(entries: Record<string, string | number>, indent = '  '): string[] {
+  const names = Object.keys(entries);
+  const width = Math.max(0, ...names.map((name) => name.length));
+  return names.map((name) => `${indent}${name.padEnd(width)}  ${String(entries[name])}`);
+}
+
+export function formatStatus(status: ModuleStatus): string {
+  if (!status.loaded) return 'kgwttm: not loaded (modprobe kgwttm; `kgwttm doctor` says why it may not load)\n';
+  const lines = [`kgwttm: loaded, version ${status.version ?? 'unknown'}`, 'parameters:'];
+  lines.push(...table(status.parameters));
+  lines.push('counters:');
+  lines.push(...table(status.counters));
+  return lines.join('\n') + '\n';
+}
