@@ -130,8 +130,16 @@ with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
                 case_name, name, lbsim.pad_options(case.option, case.raw).hex() or 'none'))
             def _():
                 c = lb.connect(dst, option=case.option, raw=case.raw)
-                a, peer = accept(server)
+                try:
+                    a, peer = accept(server)
+                except socket.timeout:
+                    raise AssertionError('no connection: the RS drops this ACK '
+                                         '(%d SYN-ACK retransmits)'
+                                         % c.synack_retransmits) from None
                 assert peer == (lip, c.sport), peer
+                # the child came from this ACK, not a later one: the TCP
+                # handshake code (and so a kretprobe on syn_recv_sock) saw it
+                assert c.synack_retransmits == 0, 'the RS dropped the first ACK'
                 on_wire(c, case.option, case.raw)
                 c.reset()
                 a.close()
@@ -233,6 +241,7 @@ t.ok(not os.path.exists('/sys/class/net/lbsim0'), 'teardown: lbsim0 is gone')
 
 def http_once(server, reply):
     """Accept one connection, read one request head, reply and close."""
+    server.settimeout(60)  # the CLI's own start-up is slow under TCG
     a, _ = accept(server)
     data = b''
     while b'\r\n\r\n' not in data:

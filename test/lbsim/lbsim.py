@@ -41,7 +41,9 @@ Python API (root needed for LB and Capture; the encoders need nothing):
     exactly (length must then be a multiple of 4, at most 40).
     src: None (lip of dst's family, next port), an IP string, or (ip, port).
   Conn attributes: sport, src, dst, dport, isn, server_isn, server_mss,
-    server_fin, server_rst, and received bytes not yet returned in `buffer`.
+    server_fin, server_rst, received bytes not yet returned in `buffer`, and
+    synack_retransmits: SYN-ACKs repeated by the RS, i.e. our handshake ACK
+    was dropped (each is answered with the same ACK and option again).
   Errors: TimeoutError (no answer in time: the message says what was
     awaited), ConnectionRefusedError (the RS answered the SYN with RST),
     ConnectionResetError (RS reset an established connection).
@@ -89,6 +91,7 @@ import json
 import os
 import select
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -385,8 +388,21 @@ def _ip(*args):
         raise OSError('ip %s: %s' % (' '.join(args), res.stderr.strip()))
 
 
+def _tun_node():
+    """/dev/net/tun, loading `tun` and making the node if need be: a
+    minimal guest (busybox init, no udev) has neither at boot."""
+    path = '/dev/net/tun'
+    if not os.path.exists(path):
+        subprocess.run(['modprobe', 'tun'], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    if not os.path.exists(path):
+        os.makedirs('/dev/net', exist_ok=True)
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(10, 200))
+    return path
+
+
 def _tun_attach(name):
-    fd = os.open('/dev/net/tun', os.O_RDWR)
+    fd = os.open(_tun_node(), os.O_RDWR)
     try:
         fcntl.ioctl(fd, TUNSETIFF, struct.pack('16sH', name.encode(),
                                                IFF_TUN | IFF_NO_PI))
@@ -481,6 +497,8 @@ class Conn:
         self.server_fin = self.server_rst = False
         self._fin_sent = False
         self._stray_ack = None  # an ACK answering our SYN: an old connection
+        self._ack_opt = b''
+        self.synack_retransmits = 0
 
     def __repr__(self):
         return 'Conn(%s)' % self._name()
@@ -523,7 +541,7 @@ class Conn:
     def _handshake(self, option, raw, mss, timeout):
         mss = mss or (1460 if self.family == 'ip4' else 1440)
         syn_opt = opt(OPT_MSS, struct.pack('!H', mss))
-        ack_opt = pad_options(option, raw)
+        self._ack_opt = ack_opt = pad_options(option, raw)
         with self.lb._cond:
             for _ in range(3):
                 self.state, self._stray_ack = 'SYN_SENT', None
@@ -593,7 +611,7 @@ class Conn:
                 return self.server_fin
             def take():
                 return len(self.buffer)
-            what = "the RS's FIN"
+            what = "FIN from the RS"
         else:
             def ready():
                 return until(bytes(self.buffer))
@@ -683,8 +701,13 @@ class Conn:
         if p.flags & RST:
             self.server_rst = True
             return
-        if p.flags & SYN:  # a retransmitted SYN-ACK: our ACK was slow
-            self._emit(ACK)
+        if p.flags & SYN:
+            # a retransmitted SYN-ACK: the RS dropped or missed our ACK (since
+            # 6.7, an ACK whose options overrun the header by 18+ bytes is
+            # dropped by tcp_inbound_hash); answer as the LB would, again
+            # with the option
+            self.synack_retransmits += 1
+            self._emit(ACK, seq=(self.isn + 1) & 0xffffffff, options=self._ack_opt)
             return
         if p.flags & ACK and not _seq_lt(self.snd_nxt, p.ack) and \
                 not _seq_lt(p.ack, self.snd_una):
