@@ -1,0 +1,170 @@
+// The operator CLI on a host without the module (this one): `kgwttm status` and
+// `kgwttm doctor` as installed (package.json's bin, the built dist/), their
+// exit codes and JSON shapes, usage errors; and what doctor says of hosts we
+// cannot make here (a loaded module, vtoa loaded, the optname taken), from
+// procfs/sysfs trees written for the test.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+
+import { doctor, type Check } from '../../lib/cli/doctor.js';
+
+const root = join(__dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+const bin = join(root, pkg.bin?.kgwttm ?? 'package.json has no bin.kgwttm');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function kgwttm(...args: string[]): Run {
+  const run = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function json(run: Run): Record<string, unknown> {
+  return JSON.parse(run.stdout) as Record<string, unknown>;
+}
+
+/** A procfs and sysfs as a host with the module loaded shows them. */
+function loadedHost(t: Test, opts: { modules?: string; trusted?: string; counters?: string } = {}): { proc: string; sys: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const proc = join(dir, 'proc');
+  const sys = join(dir, 'sys');
+  const params = join(sys, 'module', 'kgwttm', 'parameters');
+  mkdirSync(join(proc, 'net'), { recursive: true });
+  mkdirSync(params, { recursive: true });
+  writeFileSync(join(proc, 'modules'), opts.modules ?? 'kgwttm 61440 0 - Live 0x0000000000000000\n');
+  writeFileSync(
+    join(proc, 'net', 'kgwttm'),
+    opts.counters ?? 'version 0.1.0\nwith_option 12\nwithout_option 3\nmalformed 0\nuntrusted 0\nnomem 0\nmissed 0\nlive 5\nentry_bytes 96\n',
+  );
+  const values: Record<string, string> = {
+    optname: '1345',
+    formats: '254:8,254:20,254:22',
+    trusted_nets: opts.trusted ?? '10.0.0.0/8,fc00::/7',
+    rewrite_getname: 'Y',
+  };
+  for (const [name, value] of Object.entries(values)) writeFileSync(join(params, name), `${value}\n`);
+  return { proc, sys };
+}
+
+function byName(checks: Check[]): Record<string, Check> {
+  return Object.fromEntries(checks.map((check) => [check.name, check]));
+}
+
+t.test('package.json bin.kgwttm is the built CLI, runnable by node', async (t) => {
+  t.ok(existsSync(bin), `${bin} exists (npm run build)`);
+  t.match(readFileSync(bin, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'starts with a node shebang');
+});
+
+t.test('kgwttm --help documents the commands and the exit codes', async (t) => {
+  const run = kgwttm('--help');
+  t.equal(run.code, 0);
+  for (const text of ['status', 'doctor', '--json', '0  healthy', '1  problems found', '2  usage error', '3  the module is not loaded'])
+    t.ok(run.stdout.includes(text), `mentions "${text}"`);
+  t.match(run.stdout, /round trip runs only in the VM test suite/);
+});
+
+t.test('status without the module: exit 3, "not loaded"', async (t) => {
+  const run = kgwttm('status');
+  t.equal(run.code, 3);
+  t.match(run.stdout, /^kgwttm: not loaded/);
+  const asJson = kgwttm('status', '--json');
+  t.equal(asJson.code, 3);
+  t.same(json(asJson), { loaded: false, version: null, counters: {}, parameters: {} });
+});
+
+t.test('status of a loaded module: exit 0, version, parameters and counters', async (t) => {
+  const { proc, sys } = loadedHost(t);
+  const run = kgwttm('status', '--json', '--proc', proc, '--sys', sys);
+  t.equal(run.code, 0);
+  t.same(json(run), {
+    loaded: true,
+    version: '0.1.0',
+    counters: { with_option: 12, without_option: 3, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 5, entry_bytes: 96 },
+    parameters: { formats: '254:8,254:20,254:22', optname: '1345', rewrite_getname: 'Y', trusted_nets: '10.0.0.0/8,fc00::/7' },
+  });
+  const human = kgwttm('status', '--proc', proc, '--sys', sys);
+  t.equal(human.code, 0);
+  t.match(human.stdout, /^kgwttm: loaded, version 0\.1\.0\nparameters:\n/);
+  t.match(human.stdout, /\n {2}trusted_nets +10\.0\.0\.0\/8,fc00::\/7\n/);
+  t.match(human.stdout, /\ncounters:\n(.*\n)* {2}with_option +12\n/);
+});
+
+t.test('doctor on this host: exit 3 (not loaded), the optname free, JSON with every check', async (t) => {
+  const run = kgwttm('doctor', '--json');
+  t.equal(run.code, 3, run.stdout + run.stderr);
+  const report = json(run);
+  t.match(report, { kernel: release(), loaded: false, version: null, optname: 1345, healthy: false, exitCode: 3 });
+  const checks = report.checks as Check[];
+  for (const check of checks) {
+    t.match(check, { name: String, message: String });
+    t.ok(['ok', 'warn', 'fail', 'info'].includes(check.status), `${check.name}: status ${check.status}`);
+  }
+  const named = byName(checks);
+  t.same(Object.keys(named), ['kernel', 'headers', 'installed', 'loaded', 'conflicts', 'optname']);
+  t.equal(named.loaded?.status, 'fail');
+  t.equal(named.conflicts?.status, 'ok');
+  t.equal(named.optname?.status, 'ok');
+  t.match(named.optname?.message, /ENOPROTOOPT/);
+  const human = kgwttm('doctor');
+  t.equal(human.code, 3);
+  t.match(human.stdout, /^\[FAIL\] loaded +kgwttm is not loaded/m);
+  t.match(human.stdout, /^\[ok  \] optname +getsockopt\(SOL_IP, 1345\) on a loopback connection: ENOPROTOOPT/m);
+});
+
+t.test('doctor with vtoa loaded (and so no kgwttm): exit 1, the conflict named', async (t) => {
+  const proc = mkdtempSync(join(tmpdir(), 'kgwttm-cli-'));
+  t.teardown(() => rmSync(proc, { recursive: true, force: true }));
+  writeFileSync(join(proc, 'modules'), 'vtoa 16384 0 - Live 0x0000000000000000\nnf_conntrack 1 0 - Live 0x0\n');
+  const run = kgwttm('doctor', '--json', '--proc', proc, '--sys', join(proc, 'sys'));
+  t.equal(run.code, 1, 'a failed check outranks "not loaded"');
+  const named = byName(json(run).checks as Check[]);
+  t.equal(named.loaded?.status, 'fail');
+  t.equal(named.conflicts?.status, 'fail');
+  t.match(named.conflicts?.message, /vtoa/);
+});
+
+t.test('doctor: the optname answered by another module, or not by a loaded kgwttm, is a failure', async (t) => {
+  const notLoaded = await doctor({ proc: '/nonexistent', sys: '/nonexistent', probe: async () => ({ answered: true, errno: 'ENOENT' }) });
+  t.equal(byName(notLoaded.checks).optname?.status, 'fail');
+  t.match(byName(notLoaded.checks).optname?.message, /another module answers optname 1345/);
+  const { proc, sys } = loadedHost(t);
+  const silent = await doctor({ proc, sys, probe: async () => ({ answered: true, errno: 'ENOPROTOOPT' }) });
+  t.equal(byName(silent.checks).optname?.status, 'fail');
+  const healthy = await doctor({ proc, sys, probe: async () => ({ answered: true, errno: 'ENOENT' }) });
+  t.same(
+    healthy.checks.filter((check) => check.status === 'fail'),
+    [],
+    'a loaded module that answers ENOENT fails no check',
+  );
+  t.match(byName(healthy.checks)['round-trip']?.message, /12 connections so far carried a client address.*VM test suite/);
+});
+
+t.test('doctor warns when every source is trusted, or options come only from untrusted sources', async (t) => {
+  const probe = async (): Promise<{ answered: true; errno: string }> => ({ answered: true, errno: 'ENOENT' });
+  const any = await doctor({ ...loadedHost(t, { trusted: 'any' }), probe });
+  t.equal(byName(any.checks).trust?.status, 'warn');
+  t.match(byName(any.checks).trust?.message, /forge/);
+  const counters = 'version 0.1.0\nwith_option 0\nwithout_option 0\nmalformed 0\nuntrusted 7\nnomem 0\nmissed 2\nlive 0\nentry_bytes 96\n';
+  const outside = await doctor({ ...loadedHost(t, { counters }), probe });
+  t.equal(byName(outside.checks).trust?.status, 'warn');
+  t.match(byName(outside.checks).trust?.message, /7 options came from sources outside trusted_nets/);
+  t.equal(byName(outside.checks).missed?.status, 'warn');
+});
+
+t.test('usage errors: exit 2, a message on stderr, nothing on stdout', async (t) => {
+  for (const args of [[], ['bogus'], ['status', 'doctor'], ['--frobnicate', 'status'], ['status', '--proc']]) {
+    const run = kgwttm(...args);
+    t.equal(run.code, 2, `kgwttm ${args.join(' ')}`);
+    t.equal(run.stdout, '');
+    t.match(run.stderr, /^kgwttm: .+\nusage: kgwttm/);
+  }
+});
