@@ -1,0 +1,152 @@
+"""kmodtest — what the kgwttm guest suites (test/guest/2*-kmod-*.test.py) share:
+loading the module with parameters, its /proc counters, the kernel log, and
+servers on the simulator's RS addresses. Python 3 standard library only.
+
+    import kmodtest as k              # after sys.path has kmod/tests
+    with k.Module(formats='200:8'):   # insmod kmod/kgwttm.ko formats=200:8
+        k.stats()['live']             # /proc/net/kgwttm as a dict
+"""
+import errno
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+KO = os.path.join(ROOT, 'kmod', 'kgwttm.ko')
+sys.path[:0] = [os.path.join(ROOT, 'test', 'lbsim'), os.path.join(ROOT, 'test', 'lib')]
+import lbsim  # noqa: E402,F401  (re-exported for the suites)
+from tap import TAP  # noqa: E402,F401
+
+TTM_SO_GET_PEER = 1345
+PEER = struct.Struct('=HH16s')     # af (host order), port (raw), addr
+CLIENT4, CLIENT6 = lbsim.CLIENT4, lbsim.CLIENT6
+
+
+def loaded():
+    return os.path.exists('/sys/module/kgwttm')
+
+
+def insmod(**params):
+    """insmod with k=v parameters; returns (exit code, stderr)."""
+    args = ['insmod', KO] + ['%s=%s' % kv for kv in params.items()]
+    r = subprocess.run(args, capture_output=True, text=True)
+    return r.returncode, r.stderr.strip()
+
+
+def rmmod():
+    if loaded():
+        subprocess.run(['rmmod', 'kgwttm'], check=True)
+
+
+class Module:
+    """The module loaded with `params` for the with-block, unloaded after."""
+
+    def __init__(self, **params):
+        self.params = params
+
+    def __enter__(self):
+        rmmod()
+        rc, err = insmod(**self.params)
+        if rc:
+            raise OSError('insmod %r failed: %s' % (self.params, err))
+        return self
+
+    def __exit__(self, *exc):
+        rmmod()
+
+
+def stats():
+    """/proc/net/kgwttm: {'version': '0.1.0', 'with_option': 3, ...}."""
+    out = {}
+    with open('/proc/net/kgwttm') as f:
+        for line in f:
+            name, value = line.split()
+            out[name] = value if name == 'version' else int(value)
+    return out
+
+
+def delta(before, after):
+    return {k: after[k] - before[k] for k in after if k != 'version'}
+
+
+class Kmsg:
+    """Kernel log lines written after this object was made."""
+
+    def __init__(self):
+        self.start = len(self._lines())
+
+    @staticmethod
+    def _lines():
+        return subprocess.run(['dmesg'], capture_output=True, text=True).stdout.splitlines()
+
+    def new(self):
+        return '\n'.join(self._lines()[self.start:])
+
+
+def peer(sock, optname=TTM_SO_GET_PEER, buflen=20):
+    """getsockopt(SOL_IP, optname): (ip, port) of the client, or an errno name."""
+    try:
+        raw = sock.getsockopt(socket.SOL_IP, optname, buflen)
+    except OSError as e:
+        return errno.errorcode.get(e.errno, e.errno)
+    af, port, addr = PEER.unpack(raw)
+    port = socket.ntohs(port)
+    if af == socket.AF_INET:
+        return socket.inet_ntop(socket.AF_INET, addr[:4]), port
+    return socket.inet_ntop(socket.AF_INET6, addr), port
+
+
+def listen(addr, port, family=None, v6only=None, backlog=64):
+    family = family or (socket.AF_INET6 if ':' in addr else socket.AF_INET)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((addr, port))
+    s.listen(backlog)
+    s.settimeout(10)
+    return s
+
+
+def handshake(lb, server, dst, option=b'', **kw):
+    """One LB connection to dst carrying `option`, accepted by `server`.
+    Returns (lb_conn, conn, accept_address)."""
+    c = lb.connect(dst, option=option, **kw)
+    conn, addr = server.accept()
+    conn.settimeout(10)
+    return c, conn, addr[:2]
+
+
+def close(c, conn):
+    """The LB resets, the server closes: the child socket is destroyed."""
+    c.reset()
+    conn.close()
+
+
+class Sysctl:
+    def __init__(self, path, value):
+        self.path, self.value = '/proc/sys/' + path, str(value)
+
+    def __enter__(self):
+        with open(self.path) as f:
+            self.old = f.read().strip()
+        with open(self.path, 'w') as f:
+            f.write(self.value)
+
+    def __exit__(self, *exc):
+        with open(self.path, 'w') as f:
+            f.write(self.old)
+
+
+def netstat(*names):
+    """TcpExt counters from /proc/net/netstat."""
+    with open('/proc/net/netstat') as f:
+        lines = [line.split() for line in f if line.startswith('TcpExt:')]
+    row = dict(zip(lines[0][1:], map(int, lines[1][1:])))
+    return tuple(row[n] for n in names)
+
+
+def mapped(ip):
+    return '::ffff:' + ip
