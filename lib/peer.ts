@@ -205,10 +205,10 @@ function remember(holders: object[], answer: Peer | null): Peer | null {
  * {@link Connection}, and a {@link SystemError} for any other errno. Makes at
  * most one syscall per connection; the returned object is frozen and shared.
  */
-export function getRealPeer(x: Connection): Peer | null {
-  checkConnection(x, 'getRealPeer');
+export function getRealPeer(connection: Connection): Peer | null {
+  checkConnection(connection, 'getRealPeer');
   if (process.platform !== 'linux') return null;
-  const { holders, owner } = route(x);
+  const { holders, owner } = route(connection);
   for (let i = 0; i < holders.length; i++) {
     const cached = answers.get(holders[i] as object);
     if (cached !== undefined) return remember(holders.slice(0, i), cached);
@@ -244,9 +244,9 @@ const socketGetters = {
  * 6to4 connections; the client for IPv4 clients, which the module already
  * rewrites. `null` when the socket closed before its peer was read.
  */
-export function getSocketPeer(x: Connection): Peer | null {
-  checkConnection(x, 'getSocketPeer');
-  const { owner } = route(x);
+export function getSocketPeer(connection: Connection): Peer | null {
+  checkConnection(connection, 'getSocketPeer');
+  const { owner } = route(connection);
   if (owner === undefined) return null;
   try {
     const address = socketGetters.address.call(owner);
@@ -266,11 +266,11 @@ const UNKNOWN_PEER: ClientPeer = Object.freeze({ address: '', port: 0, family: '
  * The real client when the module knows it, else the socket's own peer: never
  * null, for access logs. Throws like {@link getRealPeer}.
  */
-export function getClientPeer(x: Connection): ClientPeer {
-  checkConnection(x, 'getClientPeer');
-  const real = getRealPeer(x);
+export function getClientPeer(connection: Connection): ClientPeer {
+  checkConnection(connection, 'getClientPeer');
+  const real = getRealPeer(connection);
   if (real !== null) return { ...real, source: 'module' };
-  const own = getSocketPeer(x);
+  const own = getSocketPeer(connection);
   return own !== null ? { ...own, source: 'socket' } : UNKNOWN_PEER;
 }
 
