@@ -9,7 +9,9 @@ the handshake ACK's option bytes exactly as sent, for every wire format and
 every malformed case; data, FIN and RST closes, concurrent connections and
 SYN cookies work. Runs in the VM as root; prints TAP.
 """
+import contextlib
 import errno
+import io
 import json
 import os
 import socket
@@ -277,22 +279,36 @@ def _():
     assert not os.path.exists('/sys/class/net/lbsim0')
 
 
-@t.test('CLI: up, two requests over IPv6 to a persistent lbsim0, down')
+@t.test('CLI up, LB() and request attached to the persistent lbsim0, down')
 def _():
-    cli_up = subprocess.run([sys.executable, LBSIM, 'up'], capture_output=True, text=True)
-    assert cli_up.returncode == 0, cli_up
+    # in-process: the same code as the command line, without a second
+    # interpreter start (seconds under TCG)
+    assert lbsim.main(['up']) == 0
     try:
+        assert os.path.exists('/sys/class/net/lbsim0')
         server = listen(socket.AF_INET6, lbsim.RS6, 8005)
-        for fmt in ('toa6', 'past-end'):
-            th = threading.Thread(target=http_once, args=(server, b'ok'))
-            th.start()
-            out = cli('request', '--dst', '[fd00:200::1]:8005', '--format', fmt,
-                      '--send', r'Q\r\n\r\n', '--capture')
-            th.join()
-            assert out['reply'] == 'ok' and out['wire_option'] == out['option'], out
+        with lbsim.LB(seed=99) as lb:
+            assert not lb.created
+            c = lb.connect((lb.RS6, 8005), option=lbsim.toa_v6(*lbsim.CLIENT6))
+            a, peer = accept(server)
+            assert peer == (lb.LIP6, c.sport), peer
+            c.reset()
+            a.close()
+        assert os.path.exists('/sys/class/net/lbsim0'), 'LB() removed a TUN it did not make'
+        th = threading.Thread(target=http_once, args=(server, b'ok'))
+        th.start()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = lbsim.main(['request', '--dst', '[fd00:200::1]:8005', '--format',
+                             'past-end', '--send', r'Q\r\n\r\n', '--capture'])
+        th.join()
         server.close()
+        out = json.loads(out.getvalue())
+        assert rc == 0 and out['reply'] == 'ok', out
+        assert out['wire_option'] == out['option'] == \
+            lbsim.option_cases()['past-end'].option.hex(), out
     finally:
-        subprocess.run([sys.executable, LBSIM, 'down'])
+        lbsim.main(['down'])
     assert not os.path.exists('/sys/class/net/lbsim0')
 
 sys.exit(t.end())

@@ -382,10 +382,13 @@ def _sysctl(path, value=None):
     return old
 
 
-def _ip(*args):
-    res = subprocess.run(('ip',) + args, capture_output=True, text=True)
+def _ip(*commands):
+    """Run iproute2 commands in one process (`ip -batch`): each exec costs
+    about a second in the TCG guest."""
+    res = subprocess.run(['ip', '-batch', '-'], input='\n'.join(commands) + '\n',
+                         capture_output=True, text=True)
     if res.returncode:
-        raise OSError('ip %s: %s' % (' '.join(args), res.stderr.strip()))
+        raise OSError('ip -batch: %s' % res.stderr.strip())
 
 
 def _tun_node():
@@ -428,11 +431,11 @@ def _configure(name):
     _sysctl('ipv6/conf/%s/addr_gen_mode' % name, 1)  # no link-local chatter
     if _sysctl('ipv4/conf/all/rp_filter') != '0':
         changed['ipv4/conf/all/rp_filter'] = _sysctl('ipv4/conf/all/rp_filter', 0)
-    _ip('link', 'set', name, 'up')
-    _ip('addr', 'add', RS4 + '/24', 'dev', name)
-    _ip('-6', 'addr', 'add', RS6 + '/64', 'dev', name, 'nodad')
-    _ip('route', 'add', UNTRUSTED_NET4, 'dev', name)
-    _ip('-6', 'route', 'add', UNTRUSTED_NET6, 'dev', name)
+    _ip('link set %s up' % name,
+        'addr add %s/24 dev %s' % (RS4, name),
+        'addr add %s/64 dev %s nodad' % (RS6, name),
+        'route add %s dev %s' % (UNTRUSTED_NET4, name),
+        'route add %s dev %s' % (UNTRUSTED_NET6, name))
     return changed
 
 
