@@ -47,14 +47,15 @@ export interface DoctorEnv extends StatusPaths {
 // vtoa (1344–1347), the classic TOA family, and the vendor's older kgwtm/ttm.
 const CONFLICTING = /^(toa|vtoa|toa_\w+|\w+_toa|kgwtm|ttm)$/;
 
-function loadedModules(paths: StatusPaths): string[] {
+/** Names of the loaded modules, null when `<proc>/modules` cannot be read (some containers). */
+function loadedModules(paths: StatusPaths): string[] | null {
   try {
     return readFileSync(join(paths.proc ?? '/proc', 'modules'), 'utf8')
       .split('\n')
       .map((line) => line.split(' ')[0] ?? '')
       .filter((name) => name !== '');
   } catch {
-    return [];
+    return null;
   }
 }
 
@@ -117,9 +118,12 @@ function moduleChecks(status: ModuleStatus, paths: StatusPaths): Check[] {
       ? { name: 'loaded', status: 'ok', message: `kgwttm ${status.version ?? '(unknown version)'} is loaded` }
       : { name: 'loaded', status: 'fail', message: 'kgwttm is not loaded: modprobe kgwttm (its reason for refusing is in dmesg)' },
   );
-  const conflicts = loadedModules(paths).filter((name) => CONFLICTING.test(name));
+  const modules = loadedModules(paths);
+  const conflicts = (modules ?? []).filter((name) => CONFLICTING.test(name));
   checks.push(
-    conflicts.length === 0
+    modules === null
+      ? { name: 'conflicts', status: 'warn', message: `cannot read ${join(paths.proc ?? '/proc', 'modules')}: other TOA modules not checked` }
+      : conflicts.length === 0
       ? { name: 'conflicts', status: 'ok', message: 'no other TOA module loaded' }
       : {
           name: 'conflicts',

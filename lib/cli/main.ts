@@ -92,6 +92,11 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+// `kgwttm status | head -1`: a closed pipe ends the output, not in a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

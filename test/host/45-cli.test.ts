@@ -111,7 +111,7 @@ t.test('doctor on this host: exit 3 (not loaded), the optname free, JSON with ev
   const named = byName(checks);
   t.same(Object.keys(named), ['kernel', 'headers', 'installed', 'loaded', 'conflicts', 'optname']);
   t.equal(named.loaded?.status, 'fail');
-  t.equal(named.conflicts?.status, 'ok');
+  t.not(named.conflicts?.status, 'fail', 'no TOA module here (warn where /proc/modules is hidden)');
   t.equal(named.optname?.status, 'ok');
   t.match(named.optname?.message, /ENOPROTOOPT/);
   const human = kgwttm('doctor');
