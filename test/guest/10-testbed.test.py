@@ -59,29 +59,6 @@ def getsockopt_errno(sock):
     return 'no error'
 
 
-def netstat(*names):
-    """TcpExt counters from /proc/net/netstat."""
-    with open('/proc/net/netstat') as f:
-        lines = [line.split() for line in f if line.startswith('TcpExt:')]
-    row = dict(zip(lines[0][1:], map(int, lines[1][1:])))
-    return tuple(row[n] for n in names)
-
-
-class Sysctl:
-    def __init__(self, path, value):
-        self.path, self.value = '/proc/sys/' + path, str(value)
-
-    def __enter__(self):
-        with open(self.path) as f:
-            self.old = f.read().strip()
-        with open(self.path, 'w') as f:
-            f.write(self.value)
-
-    def __exit__(self, *exc):
-        with open(self.path, 'w') as f:
-            f.write(self.old)
-
-
 with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
     srv4 = listen(socket.AF_INET, lb.RS4, 8001)
     srv6 = listen(socket.AF_INET6, lb.RS6, 8002)
@@ -198,13 +175,13 @@ with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
 
         @t.test('%s: tcp_syncookies=2: a cookie handshake carries the option' % name)
         def _():
-            with Sysctl('net/ipv4/tcp_syncookies', 2):
-                sent, recv = netstat('SyncookiesSent', 'SyncookiesRecv')
+            with lbsim.Sysctl('net/ipv4/tcp_syncookies', 2):
+                sent, recv = lbsim.netstat('SyncookiesSent', 'SyncookiesRecv')
                 option = lbsim.ttm_peer(10, *lbsim.CLIENT6, af_byteorder='big')
                 c = lb.connect(dst, option=option)
                 a, peer = accept(server)
                 assert peer == (lip, c.sport), peer
-                now = netstat('SyncookiesSent', 'SyncookiesRecv')
+                now = lbsim.netstat('SyncookiesSent', 'SyncookiesRecv')
                 assert now[0] > sent and now[1] > recv, ((sent, recv), now)
                 on_wire(c, option)
                 c.send(b'ok')
@@ -215,18 +192,18 @@ with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
         @t.test('%s: a SYN flood fills the queue; the next handshake is a cookie '
                 'one and carries the option' % name)
         def _():
-            with Sysctl('net/ipv4/tcp_syncookies', 1):
+            with lbsim.Sysctl('net/ipv4/tcp_syncookies', 1):
                 family = socket.AF_INET if dst[0] == lb.RS4 else socket.AF_INET6
                 small = listen(family, dst[0], dst[1] + 100, backlog=4)
                 try:
-                    sent, recv = netstat('SyncookiesSent', 'SyncookiesRecv')
+                    sent, recv = lbsim.netstat('SyncookiesSent', 'SyncookiesRecv')
                     synacks = lb.syn_flood((dst[0], dst[1] + 100), 16)
                     assert synacks == 16, synacks
-                    flood_sent = netstat('SyncookiesSent')[0] - sent
+                    flood_sent = lbsim.netstat('SyncookiesSent')[0] - sent
                     assert flood_sent > 0, 'no cookies during the flood'
                     option = lbsim.toa_v6(*lbsim.CLIENT6)
                     c = lb.connect((dst[0], dst[1] + 100), option=option)
-                    assert netstat('SyncookiesRecv')[0] > recv, 'handshake without a cookie'
+                    assert lbsim.netstat('SyncookiesRecv')[0] > recv, 'handshake without a cookie'
                     a, peer = accept(small)
                     assert peer == (lip, c.sport), peer
                     on_wire(c, option)

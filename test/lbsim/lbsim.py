@@ -60,7 +60,12 @@ Option encoders (return bytes; see DESIGN.md's wire-format table):
   option carries, or None when a parser must not trust it.
 
 Capture (AF_PACKET on lbsim0, independent of the simulator's own view):
-  with lbsim.Capture() as cap: ...; cap.handshake_ack(sport) -> Packet
+  with lbsim.Capture() as cap: ...; cap.handshake_ack(conn) -> Packet
+  (Packet: src sport dst dport seq ack flags flag_str options payload csum_ok
+  dir), cap.wait_for(predicate), cap.packets; parse_packet(bytes),
+  walk_options(bytes) -> [(kind, body)] for other captures.
+Guest helpers: Sysctl('net/ipv4/tcp_syncookies', 2) (restores on exit),
+  netstat('SyncookiesSent', 'SyncookiesRecv') -> TcpExt counters.
 
 CLI (for non-Python suites; prints one JSON line, exit 0, or {"error": ...}, 1):
   lbsim.py request --dst 10.200.0.1:8080 [--src 10.200.0.2] [--sport N]
@@ -373,7 +378,7 @@ STATE_FILE = '/run/lbsim0.json'  # sysctls to restore at `down`
 
 
 def _sysctl(path, value=None):
-    path = '/proc/sys/net/' + path
+    path = '/proc/sys/' + path
     with open(path) as f:
         old = f.read().strip()
     if value is not None:
@@ -422,15 +427,15 @@ def _configure(name):
     """Addresses, routes and sysctls of the network plan on a fresh TUN.
     Returns the global sysctls changed, {path: old value}, to restore."""
     changed = {}
-    for key in ('ipv6/conf/%s/disable_ipv6' % name,
-                'ipv6/conf/%s/accept_dad' % name,
-                'ipv6/conf/%s/dad_transmits' % name,
-                'ipv6/conf/%s/router_solicitations' % name,
-                'ipv4/conf/%s/rp_filter' % name):
+    for key in ('net/ipv6/conf/%s/disable_ipv6' % name,
+                'net/ipv6/conf/%s/accept_dad' % name,
+                'net/ipv6/conf/%s/dad_transmits' % name,
+                'net/ipv6/conf/%s/router_solicitations' % name,
+                'net/ipv4/conf/%s/rp_filter' % name):
         _sysctl(key, 0)
-    _sysctl('ipv6/conf/%s/addr_gen_mode' % name, 1)  # no link-local chatter
-    if _sysctl('ipv4/conf/all/rp_filter') != '0':
-        changed['ipv4/conf/all/rp_filter'] = _sysctl('ipv4/conf/all/rp_filter', 0)
+    _sysctl('net/ipv6/conf/%s/addr_gen_mode' % name, 1)  # no link-local chatter
+    if _sysctl('net/ipv4/conf/all/rp_filter') != '0':
+        changed['net/ipv4/conf/all/rp_filter'] = _sysctl('net/ipv4/conf/all/rp_filter', 0)
     _ip('link set %s up' % name,
         'addr add %s/24 dev %s' % (RS4, name),
         'addr add %s/64 dev %s nodad' % (RS6, name),
@@ -442,6 +447,29 @@ def _configure(name):
 def _restore(changed):
     for key, value in changed.items():
         _sysctl(key, value)
+
+
+class Sysctl:
+    """Context manager: /proc/sys/<path> set to `value`, then restored
+    (e.g. Sysctl('net/ipv4/tcp_syncookies', 2))."""
+
+    def __init__(self, path, value):
+        self.path, self.value = path, value
+
+    def __enter__(self):
+        self.old = _sysctl(self.path, self.value)
+        return self
+
+    def __exit__(self, *exc):
+        _sysctl(self.path, self.old)
+
+
+def netstat(*names):
+    """TcpExt counters from /proc/net/netstat, e.g. netstat('SyncookiesSent')."""
+    with open('/proc/net/netstat') as f:
+        lines = [line.split() for line in f if line.startswith('TcpExt:')]
+    row = dict(zip(lines[0][1:], map(int, lines[1][1:])))
+    return tuple(row[n] for n in names)
 
 
 def net_up(name=IFNAME):
