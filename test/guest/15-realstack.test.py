@@ -16,6 +16,7 @@ Prints TAP.
 import errno
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -230,7 +231,7 @@ def run_checks():
     cases = []  # (family name, fmt, rs, lip, peer, gerr, rc, out)
     tmp = tempfile.mkdtemp(prefix="realstack-")
     pcap = os.path.join(tmp, "cap.pcap")
-    td = subprocess.Popen(["tcpdump", "-i", "lbsim-rs", "-Z", "root", "-U", "-s", "256", "-w", pcap,
+    td = subprocess.Popen(["tcpdump", "-i", "lbsim-rs", "-Z", "root", "-U", "--immediate-mode", "-s", "256", "-w", pcap,
                            "tcp and (port 18080 or port 18081)"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     # wait until tcpdump listens
@@ -253,6 +254,7 @@ def run_checks():
     except subprocess.TimeoutExpired:
         td.kill()
     pkts = list(read_pcap(pcap))
+    shutil.rmtree(tmp, ignore_errors=True)
 
     for famname, fmt, rs, lip, peer, gerr, rc, out in cases:
         name = "%s LB->RS, --format %s" % (famname, fmt)
