@@ -117,6 +117,13 @@ dkms_conf_has_the_version() {
 		[ "$(cat "$WORK/dkms$SRC/VERSION")" = "$VERSION" ]
 }
 
+# What dkms does when dkms.conf names no MAKE: Kbuild on the packaged sources alone.
+dkms_sources_build_as_dkms_would() {
+	cp -a "$WORK/dkms$SRC" "$WORK/dkms-build" &&
+		make -C "$KERNELDIR" M="$WORK/dkms-build" modules > "$WORK/dkms-build.log" 2>&1 || { tail -n 30 "$WORK/dkms-build.log"; return 1; }
+	[ "$(modinfo -F version "$WORK/dkms-build/kgwttm.ko")" = "$VERSION" ]
+}
+
 dkms_does_not_require_dkms() {
 	! rpm -qp --requires "$DKMS_RPM" | grep -E '^dkms\b'
 }
@@ -152,6 +159,7 @@ check "modules-load.d: loads kgwttm at boot" modules_load_d_loads_kgwttm
 check "kgwttm-dkms: name, version, noarch" dkms_name_version_noarch
 check "kgwttm-dkms: the module sources under $SRC, no build debris or tests" dkms_file_list_is_the_sources
 check "kgwttm-dkms: dkms.conf carries the version from kmod/VERSION" dkms_conf_has_the_version
+check "kgwttm-dkms: the packaged sources build alone (make -C \$KERNELDIR M=...), as dkms builds them" dkms_sources_build_as_dkms_would
 check "kgwttm-dkms: installs without dkms (no Requires: dkms)" dkms_does_not_require_dkms
 check "kgwttm-dkms: %post exits 0 and says what to run when dkms is absent" dkms_post_succeeds_without_dkms
 check "build.sh: exit 2 on an unknown option, 1 with a message for a kernel without headers" usage_errors
