@@ -20,9 +20,10 @@ function readmeHeadings(): Heading[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = /^### API\n([\s\S]*?)(?=^## |^### (?!API))/m.exec(readme);
   if (!section) throw new Error('README.md has no "### API" section');
-  return [...section[1].matchAll(/^#### (\w+)(?:\(([^)]*)\))?$/gm)].map((m) => ({
-    name: m[1],
-    params: m[2] === undefined ? undefined : m[2].split(',').map((p) => p.trim()).filter(Boolean),
+  const body = section[1] ?? '';
+  return [...body.matchAll(/^#### (\w+)(?:\(([^)]*)\))?$/gm)].map(([, name = '', params]) => ({
+    name,
+    params: params === undefined ? undefined : params.split(',').map((p) => p.trim()).filter(Boolean),
   }));
 }
 
