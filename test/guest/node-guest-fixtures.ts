@@ -1,0 +1,69 @@
+// What the Node guest suites share: the module loaded and the real-stack
+// load-balancer simulator up for the suite's lifetime, and a client run as
+// the load balancer. Not a suite itself.
+
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Test } from 'tap';
+
+const root = join(__dirname, '..', '..');
+const realstack = join(root, 'test', 'lbsim', 'realstack');
+
+/** The guest network plan of test/README.md: the RS side and the LB's local IP. */
+export const RS4 = '10.201.0.1';
+export const RS6 = 'fd00:201::1';
+export const LIP4 = '10.201.0.2';
+
+function setup(action: 'up' | 'down'): void {
+  execFileSync('sh', [join(realstack, 'setup.sh'), action], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** Loads kmod/kgwttm.ko and brings the simulator up; both undone when `t` ends. */
+export function withModuleAndLoadBalancer(t: Test): void {
+  if (existsSync('/sys/module/kgwttm')) throw new Error('kgwttm is already loaded: a previous suite did not unload it');
+  execFileSync('insmod', [join(root, 'kmod', 'kgwttm.ko')]);
+  try {
+    setup('up');
+  } catch (error) {
+    execFileSync('rmmod', ['kgwttm']);
+    throw error;
+  }
+  t.teardown(() => {
+    try {
+      setup('down');
+    } finally {
+      execFileSync('rmmod', ['kgwttm']);
+    }
+  });
+}
+
+/** What the load balancer writes into each connection's handshake ACK. */
+export interface LoadBalancerOption {
+  format: 'toa4' | 'toa6' | 'none';
+  /** The client address the option carries (its port is the connection's own). */
+  client: string;
+}
+
+/**
+ * Runs test/guest/node-lb-client.mjs with `request` inside netns lbsim, every
+ * connection carrying `option`; resolves to what it printed.
+ */
+export async function runAsLoadBalancer(option: LoadBalancerOption, request: unknown): Promise<unknown> {
+  const { stdout } = await promisify(execFile)(
+    'sh',
+    [
+      join(realstack, 'run-as-lb.sh'),
+      '--format',
+      option.format,
+      ...(option.client ? ['--client', option.client] : []),
+      '--',
+      process.execPath,
+      join(__dirname, 'node-lb-client.mjs'),
+      JSON.stringify(request),
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  return JSON.parse(stdout);
+}
