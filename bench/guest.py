@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+"""bench/guest.py: every kgwttm benchmark, run inside the VM (bench/run.sh boots it).
+
+Prints progress on stderr and, at the end, one line on stdout:
+    BENCH_JSON {...}
+which bench/report.py turns into the markdown table.
+
+Every comparison is made inside one run, by rounds that alternate the things
+compared, and is reported as the median (and min..max) of per-round ratios:
+absolute numbers in this VM (QEMU TCG on a shared host) drift by ±15% or more.
+
+  call    getRealPeer first call / cached call vs socket.remoteAddress and vs a
+          bare C getsockopt(SOL_IP, 1345) loop (bench/call.mjs, bench/c/peerbench)
+  setup   new connections/s through the real-stack simulator: module loaded,
+          loaded with rewrite_getname=0, not loaded (loadgen + acceptsrv)
+  bulk    one connection's throughput, loaded vs not loaded (bench/c/bulk)
+  scale   getsockopt lookup cost with 1k / 10k / 100k tracked connections open,
+          as a ratio to getsockopt(SOL_IP, IP_TTL) measured in the same rounds
+  memory  entry_bytes, the module's own slab cache (boot with slub_nomerge so
+          that it is not merged into another cache), live back to 0 after churn
+
+Environment: KGWTTM_BENCH_KO (the .ko to load; default kmod/kgwttm.ko),
+KGWTTM_BENCH_QUICK=1 (small counts: checks the machinery, numbers meaningless),
+KGWTTM_BENCH_ONLY=call,setup,... (a subset).
+"""
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+RS_DIR = os.path.join(ROOT, "test", "lbsim", "realstack")
+SETUP = os.path.join(RS_DIR, "setup.sh")
+RUN_AS_LB = os.path.join(RS_DIR, "run-as-lb.sh")
+LOADGEN = os.path.join(RS_DIR, "loadgen")
+ACCEPTSRV = os.path.join(RS_DIR, "acceptsrv")
+BIN = os.path.join(ROOT, "bench", "c")
+PEERBENCH = os.path.join(BIN, "peerbench")
+HOLDCONNS = os.path.join(BIN, "holdconns")
+BULK = os.path.join(BIN, "bulk")
+CALL_JS = os.path.join(ROOT, "bench", "call.mjs")
+KO = os.environ.get("KGWTTM_BENCH_KO") or os.path.join(ROOT, "kmod", "kgwttm.ko")
+QUICK = os.environ.get("KGWTTM_BENCH_QUICK") == "1"
+ONLY = [x for x in os.environ.get("KGWTTM_BENCH_ONLY", "").split(",") if x]
+
+RS4 = "10.201.0.1"
+CLIENT4 = "198.51.100.77"   # what the simulated LB writes into the option
+
+# Sizes.  A round of each benchmark is a few hundred ms to ~2 s of guest time.
+if QUICK:
+    CALL = dict(rounds=3, batch=200, passes=2)
+    SETUP_CFG = dict(rounds=2, conns=500, inflight=64)
+    BULK_CFG = dict(rounds=2, seconds=0.5)
+    SCALE = dict(levels=[100, 1000], rounds=3, sample=500, passes=2)
+else:
+    CALL = dict(rounds=9, batch=500, passes=5)
+    SETUP_CFG = dict(rounds=7, conns=1500, inflight=64)
+    BULK_CFG = dict(rounds=7, seconds=1.5)
+    SCALE = dict(levels=[1000, 10000, 100000], rounds=7, sample=2000, passes=3)
+# Opening connections is the slow part of the scale benchmark (a few hundred
+# per second in TCG on a busy host): stop growing when this many seconds went
+# into it, and report the level reached.
+SCALE_BUDGET = float(os.environ.get("KGWTTM_BENCH_SCALE_BUDGET", "360"))
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def sh(*args, check=True, timeout=300, env=None):
+    p = subprocess.run(list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=timeout, env=env)
+    if check and p.returncode:
+        raise RuntimeError("%s: exit %d\n%s" % (" ".join(args), p.returncode, p.stdout))
+    return p
+
+
+def lb_env():
+    env = dict(os.environ)
+    env["LBSIM_NOLOCK"] = "1"   # the guest is ours alone; processes overlap on purpose
+    return env
+
+
+def as_lb(*cmd):
+    return [RUN_AS_LB, "--format", "toa4", "--client", CLIENT4, "--"] + list(cmd)
+
+
+# ------------------------------------------------------------------ module
+
+def module_loaded():
+    return os.path.exists("/sys/module/kgwttm")
+
+
+def module_set(params):
+    """params None: not loaded; else a list of insmod parameters.  Always reloads."""
+    if module_loaded():
+        sh("rmmod", "kgwttm")
+    if params is not None:
+        sh("insmod", KO, *params)
+
+
+def counters():
+    c = {}
+    try:
+        with open("/proc/net/kgwttm") as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                try:
+                    c[k] = int(v)
+                except ValueError:
+                    c[k] = v
+    except FileNotFoundError:
+        pass
+    return c
+
+
+def slab(name="kgwttm_entry"):
+    """The /proc/slabinfo line of one cache, as a dict (None if absent)."""
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            p = line.split()
+            if p and p[0] == name:
+                # name active_objs num_objs objsize objperslab pagesperslab : tunables ... : slabdata active_slabs num_slabs sharedavail
+                d = dict(active_objs=int(p[1]), num_objs=int(p[2]), objsize=int(p[3]),
+                         objperslab=int(p[4]), pagesperslab=int(p[5]))
+                i = p.index("slabdata")
+                d["active_slabs"], d["num_slabs"] = int(p[i + 1]), int(p[i + 2])
+                d["bytes"] = d["num_slabs"] * d["pagesperslab"] * 4096
+                return d
+    return None
+
+
+def slab_alias(name="kgwttm_entry"):
+    """Where SLUB put the cache: its own, or merged into another (symlink target)."""
+    path = "/sys/kernel/slab/" + name
+    if os.path.islink(path):
+        return os.path.basename(os.readlink(path))
+    return name if os.path.exists(path) else None
+
+
+def wait_live_zero(timeout=15.0):
+    t0 = time.time()
+    while True:
+        live = counters().get("live", 0)
+        if live == 0 or time.time() - t0 > timeout:
+            return live, round(time.time() - t0, 2)
+        time.sleep(0.2)
+
+
+# ------------------------------------------------------------------ processes
+
+class Peer:
+    """A child process spoken to by one command line, one answer line."""
+
+    def __init__(self, argv, env=None, ready=None):
+        self.argv = argv
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE if ready else None,
+                                  text=True, bufsize=1, env=env)
+        if ready:
+            line = self.p.stderr.readline()
+            if ready not in line:
+                raise RuntimeError("%s: expected %r on stderr, got %r" % (argv[0], ready, line))
+
+    def send(self, line):
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+
+    def recv(self):
+        line = self.p.stdout.readline()
+        if not line:
+            raise RuntimeError("%s exited (%s)" % (self.argv, self.p.poll()))
+        if line.startswith("error"):
+            raise RuntimeError("%s: %s" % (self.argv[0], line.strip()))
+        return line.strip()
+
+    def cmd(self, line):
+        self.send(line)
+        return self.recv()
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+
+
+def ns_of(answer):
+    """'ns 123.4 mean 130.0 calls N ok K fail F errno E' -> dict."""
+    p = answer.split()
+    d = {p[i]: float(p[i + 1]) for i in range(0, len(p) - 1, 2)}
+    return d
+
+
+def open_conns(server, holder, port, total_server, n):
+    """Tells server to accept up to total_server, holder to open n more to port."""
+    server.send("accept %d" % total_server)
+    opened = holder.cmd("open %d %s %d" % (n, RS4, port)).split()
+    accepted = int(server.recv().split()[1])
+    return int(opened[1]), int(opened[2]), accepted
+
+
+# ------------------------------------------------------------------ summaries
+
+def summary(values):
+    v = sorted(values)
+    return {"median": statistics.median(v), "min": v[0], "max": v[-1], "n": len(v)}
+
+
+def ratios(a, b):
+    return [x / y for x, y in zip(a, b)]
+
+
+# ------------------------------------------------------------------ 1. the call
+
+def bench_call():
+    R, B, P = CALL["rounds"], CALL["batch"], CALL["passes"]
+    total = (R + 1) * B          # one warm-up round, then R measured; fresh sockets each
+    module_set([])
+    cpb = Peer([PEERBENCH, RS4, "7101"], ready="listening")
+    node = Peer(["node", CALL_JS, RS4, "7102"], ready="listening")
+    holder = Peer(as_lb(HOLDCONNS), env=lb_env())
+    try:
+        t0 = time.time()
+        _, err1, acc1 = open_conns(cpb, holder, 7101, total, total)
+        _, err2, acc2 = open_conns(node, holder, 7102, total, total)
+        log("call: %d + %d connections open in %.1f s (errors %d, %d)"
+            % (acc1, acc2, time.time() - t0, err1, err2))
+        if err1 or err2 or acc1 != total or acc2 != total:
+            raise RuntimeError("call: could not open %d connections per server" % total)
+        keys = ["c_first", "c_same_fd", "first", "cached", "raddr_first", "raddr", "addon"]
+        rows = {k: [] for k in keys}
+        nulls = 0
+        for r in range(R + 1):
+            s = r * B
+            m = {}
+
+            def c_side():
+                m["c_first"] = ns_of(cpb.cmd("run gso %d %d 1" % (s, B)))
+                m["c_same_fd"] = ns_of(cpb.cmd("run gso %d 1 %d" % (s, B)))
+
+            def node_side():
+                firsts = [("first", "first %d %d" % (s, B)), ("raddr_first", "raddr_first %d %d" % (s, B))]
+                again = [("cached", "cached %d %d %d" % (s, B, P)), ("raddr", "raddr %d %d %d" % (s, B, P))]
+                if r % 2:
+                    firsts.reverse()
+                    again.reverse()
+                for k, c in firsts + again:
+                    m[k] = ns_of(node.cmd(c))
+                m["addon"] = ns_of(node.cmd("addon %d %d 1" % (s, B)))
+
+            for side in ((c_side, node_side) if r % 2 == 0 else (node_side, c_side)):
+                side()
+            if m["c_first"]["fail"] or m["c_same_fd"]["fail"]:
+                raise RuntimeError("call: bare getsockopt failed: %r" % m["c_first"])
+            nulls += int(m["first"]["nulls"] + m["cached"]["nulls"] + m["addon"]["nulls"])
+            if r == 0:
+                continue    # warm-up: JIT, page cache, first-touch
+            for k in keys:
+                rows[k].append(m[k]["ns"])
+            log("call round %d: " % r + " ".join("%s=%.0f" % (k, m[k]["ns"]) for k in keys))
+        if nulls:
+            raise RuntimeError("call: getRealPeer answered null %d times" % nulls)
+        res = {
+            "rounds": R, "batch": B, "passes": P,
+            "ns": {k: summary(v) for k, v in rows.items()},
+            "ratio": {
+                "first_vs_c": summary(ratios(rows["first"], rows["c_first"])),
+                "addon_vs_c": summary(ratios(rows["addon"], rows["c_first"])),
+                "cached_vs_raddr": summary(ratios(rows["cached"], rows["raddr"])),
+                "cached_vs_raddr_first": summary(ratios(rows["cached"], rows["raddr_first"])),
+                "raddr_first_vs_c": summary(ratios(rows["raddr_first"], rows["c_first"])),
+                "c_same_fd_vs_c": summary(ratios(rows["c_same_fd"], rows["c_first"])),
+            },
+            "per_round": rows,
+        }
+        return res
+    finally:
+        holder.close()
+        node.close()
+        cpb.close()
+        module_set(None)
+
+
+# ------------------------------------------------------------------ 2. connection setup
+
+SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None)]
+
+
+def setup_once(params, n, inflight, port=7201):
+    module_set(params)
+    before = counters()
+    srv = subprocess.Popen([ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = srv.stderr.readline()
+    if "listening" not in line:
+        raise RuntimeError("acceptsrv: %r" % line)
+    p = sh(*as_lb(LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
+           check=False, env=lb_env())
+    try:
+        out, _ = srv.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        out, _ = srv.communicate()
+    lg = json.loads(p.stdout.strip().splitlines()[-1])
+    if lg["errors"]:
+        raise RuntimeError("loadgen errors: %s" % p.stdout)
+    after = counters()
+    res = {"cps": lg["conns_per_s"], "p50_ms": lg["p50_ms"], "p99_ms": lg["p99_ms"]}
+    if params is not None:
+        res["with_option"] = after.get("with_option", 0) - before.get("with_option", 0)
+        res["missed"] = after.get("missed", 0) - before.get("missed", 0)
+        res["live_after"], res["live_wait_s"] = wait_live_zero()
+    return res
+
+
+def bench_setup():
+    R, N, C = SETUP_CFG["rounds"], SETUP_CFG["conns"], SETUP_CFG["inflight"]
+    names = [c[0] for c in SETUP_CONFIGS]
+    cps = {k: [] for k in names}
+    checks = {"with_option_short": 0, "missed": 0, "live_after_max": 0, "churned": 0}
+    for name, params in SETUP_CONFIGS:      # warm-up, one of each
+        setup_once(params, N // 2, C)
+    for r in range(R):
+        order = SETUP_CONFIGS[r % 3:] + SETUP_CONFIGS[:r % 3]
+        if (r // 3) % 2:
+            order.reverse()
+        line = []
+        for name, params in order:
+            x = setup_once(params, N, C)
+            cps[name].append(x["cps"])
+            line.append("%s=%.0f/s" % (name, x["cps"]))
+            if params is not None:
+                checks["with_option_short"] += max(0, N - x["with_option"])
+                checks["missed"] += x["missed"]
+                checks["live_after_max"] = max(checks["live_after_max"], x["live_after"])
+                checks["churned"] += N
+        log("setup round %d: %s" % (r + 1, " ".join(line)))
+    module_set(None)
+    return {
+        "rounds": R, "conns": N, "inflight": C,
+        "cps": {k: summary(v) for k, v in cps.items()},
+        "ratio": {
+            "loaded_vs_unloaded": summary(ratios(cps["loaded"], cps["unloaded"])),
+            "rewrite_off_vs_unloaded": summary(ratios(cps["rewrite_off"], cps["unloaded"])),
+        },
+        "checks": checks,
+        "per_round": cps,
+    }
+
+
+# ------------------------------------------------------------------ 2b. bulk
+
+def bulk_once(params, secs, port=7301):
+    module_set(params)
+    rcv = subprocess.Popen([BULK, "recv", RS4, str(port)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = rcv.stderr.readline()
+    if "listening" not in line:
+        raise RuntimeError("bulk recv: %r" % line)
+    sh(*as_lb(BULK, "send", RS4, str(port), str(secs)), env=lb_env())
+    out, _ = rcv.communicate(timeout=60)
+    res = json.loads(out.strip().splitlines()[-1])
+    if res["tracked"] != (params is not None):
+        raise RuntimeError("bulk: tracked=%s with params %r" % (res["tracked"], params))
+    return res
+
+
+def bench_bulk():
+    R, S = BULK_CFG["rounds"], BULK_CFG["seconds"]
+    cfgs = [("loaded", []), ("unloaded", None)]
+    mbs = {"loaded": [], "unloaded": []}
+    bulk_once([], S / 2)
+    for r in range(R):
+        order = cfgs if r % 2 == 0 else cfgs[::-1]
+        line = []
+        for name, params in order:
+            x = bulk_once(params, S)
+            mbs[name].append(x["mb_per_s"])
+            line.append("%s=%.0fMB/s" % (name, x["mb_per_s"]))
+        log("bulk round %d: %s" % (r + 1, " ".join(line)))
+    module_set(None)
+    return {
+        "rounds": R, "seconds": S,
+        "mb_per_s": {k: summary(v) for k, v in mbs.items()},
+        "ratio": {"loaded_vs_unloaded": summary(ratios(mbs["loaded"], mbs["unloaded"]))},
+        "per_round": mbs,
+    }
+
+
+# ------------------------------------------------------------------ 3+4. scale and memory
+
+SCALE_PORTS = [7401, 7402, 7403, 7404]
+
+
+def bench_scale():
+    R, S, P = SCALE["rounds"], SCALE["sample"], SCALE["passes"]
+    module_set([])
+    out = {"levels": [], "slab_cache": slab_alias(), "entry_bytes": counters().get("entry_bytes")}
+    slab0 = slab()
+    out["slab_at_load"] = slab0
+    srv = Peer([PEERBENCH, RS4, ",".join(map(str, SCALE_PORTS))], ready="listening")
+    holder = Peer(as_lb(HOLDCONNS), env=lb_env())
+    held = 0
+    per_port = {p: 0 for p in SCALE_PORTS}
+    try:
+        deadline = time.time() + SCALE_BUDGET
+        capped = False
+        t_open = 0.0
+        for level in SCALE["levels"]:
+            t0 = time.time()
+            errors = 0
+            while held < level and not errors:
+                if time.time() > deadline:
+                    capped = True
+                    break
+                step_to = min(level, held + 5000)
+                for i, port in enumerate(SCALE_PORTS):
+                    want = step_to // len(SCALE_PORTS) + (1 if i < step_to % len(SCALE_PORTS) else 0)
+                    n = want - per_port[port]
+                    if n <= 0:
+                        continue
+                    _, err, accepted = open_conns(srv, holder, port, held + n, n)
+                    errors += err
+                    per_port[port] += n - err
+                    held = accepted
+            t_open += time.time() - t0
+            log("scale: %d connections held (wanted %d, %d failed) after %.1f s%s"
+                % (held, level, errors, time.time() - t0, ", time budget spent" if capped else ""))
+            if out["levels"] and out["levels"][-1]["held"] == held:
+                break
+            c = counters()
+            gso, ttl = [], []
+            for r in range(R):
+                seed = 1000 + r
+                pair = [("gso", gso), ("ttl", ttl)]
+                if r % 2:
+                    pair.reverse()
+                for op, acc in pair:
+                    x = ns_of(srv.cmd("rand %s %d %d %d" % (op, S, P, seed)))
+                    if op == "gso" and x["fail"]:
+                        raise RuntimeError("scale: getsockopt failed on %d of %d" % (x["fail"], x["calls"]))
+                    acc.append(x["ns"])
+            sl = slab()
+            lv = {
+                "wanted": level, "held": held, "open_errors": errors, "live": c.get("live"),
+                "capped_by_time": capped, "open_s_total": round(t_open, 1),
+                "ns_gso": summary(gso), "ns_ttl": summary(ttl),
+                "ratio_gso_vs_ttl": summary(ratios(gso, ttl)),
+                "slab": sl,
+                "per_round": {"gso": gso, "ttl": ttl},
+            }
+            if sl and c.get("live"):
+                lv["slab_bytes_per_entry"] = sl["bytes"] / c["live"]
+            out["levels"].append(lv)
+            log("scale %d: live %s gso %.0f ns ttl %.0f ns ratio %.3f slab %s"
+                % (held, c.get("live"), lv["ns_gso"]["median"], lv["ns_ttl"]["median"],
+                   lv["ratio_gso_vs_ttl"]["median"], sl))
+            if errors or capped:
+                break       # the VM holds no more, or the time budget is spent
+        # the churn: every connection closes; every entry must go
+        holder.cmd("close")
+        srv.cmd("close")
+        live, waited = wait_live_zero(30)
+        time.sleep(1.0)     # call_rcu frees
+        out["after_close"] = {"live": live, "waited_s": waited, "slab": slab(),
+                              "counters": counters()}
+        log("scale: after close live=%s (%.1f s) slab %s" % (live, waited, out["after_close"]["slab"]))
+    finally:
+        holder.close()
+        srv.close()
+    module_set(None)
+    return out
+
+
+# ------------------------------------------------------------------ main
+
+def sysctls():
+    for k, v in [("net.ipv4.tcp_max_syn_backlog", "65536"), ("net.core.somaxconn", "65535"),
+                 ("fs.file-max", "4194304"), ("fs.nr_open", "1048576"),
+                 ("net.ipv4.tcp_max_orphans", "1048576"),
+                 ("net.ipv4.tcp_max_tw_buckets", "1048576")]:
+        sh("sysctl", "-qw", "%s=%s" % (k, v), check=False)
+
+
+def main():
+    t_start = time.time()
+    result = {
+        "kernel": os.uname().release,
+        "cpus": os.cpu_count(),
+        "mem_kib": int(open("/proc/meminfo").readline().split()[1]),
+        "cmdline": open("/proc/cmdline").read().strip(),
+        "node": sh("node", "--version").stdout.strip(),
+        "quick": QUICK,
+        "ko": KO,
+    }
+    sysctls()
+    if module_loaded():
+        module_set(None)
+    sh(SETUP, "up")
+    try:
+        for name, fn in [("call", bench_call), ("setup", bench_setup), ("bulk", bench_bulk),
+                         ("scale", bench_scale)]:
+            if ONLY and name not in ONLY:
+                continue
+            t0 = time.time()
+            log("== %s" % name)
+            result[name] = fn()
+            result[name]["elapsed_s"] = round(time.time() - t0, 1)
+            log("== %s done in %.0f s" % (name, time.time() - t0))
+    finally:
+        if module_loaded():
+            module_set(None)
+        sh(SETUP, "down", check=False)
+    result["elapsed_s"] = round(time.time() - t_start, 1)
+    print("BENCH_JSON " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""bench/report.py LAST_JSON [--write FILE] --command CMD --date DATE ...
+
+Turns the JSON that bench/guest.py printed into the markdown table (stdout),
+and with --write into bench/RESULTS.md (table, command, date, method).
+"""
+import argparse
+import json
+import math
+
+
+def fmt(x, nd=2):
+    if x is None:
+        return "–"
+    if isinstance(x, float) and (abs(x) >= 100 or nd == 0):
+        return "{:,.0f}".format(x)
+    return ("{:.%df}" % nd).format(x)
+
+
+def rng(s, nd=2):
+    return "%s – %s" % (fmt(s["min"], nd), fmt(s["max"], nd))
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def buckets_estimate(n):
+    # rhashtable doubles its bucket table once it is 75% full: the table
+    # holds the next power of two >= n / 0.75 buckets, of one pointer each.
+    return 2 ** math.ceil(math.log2(max(n / 0.75, 4)))
+
+
+def tables(d):
+    out = []
+    row = out.append
+    if "call" in d:
+        c = d["call"]
+        r, ns = c["ratio"], c["ns"]
+        row("### 1. The call (ns per call: median of chunks of 50 calls; %d rounds of %d fresh connections per side, +1 warm-up)"
+            % (c["rounds"], c["batch"]))
+        row("")
+        row("| measurement | median | min – max per round | target | |")
+        row("|---|---|---|---|---|")
+        row("| getRealPeer, first call on a connection ÷ bare C getsockopt(SOL_IP, 1345) | %s× | %s | ≤ 1.3× | %s |"
+            % (fmt(r["first_vs_c"]["median"]), rng(r["first_vs_c"]), verdict(r["first_vs_c"]["median"] <= 1.3)))
+        row("| getRealPeer, cached ÷ socket.remoteAddress (Node's kept answer) | %s× | %s | ≤ 1.0× | %s |"
+            % (fmt(r["cached_vs_raddr"]["median"]), rng(r["cached_vs_raddr"]),
+               verdict(r["cached_vs_raddr"]["median"] <= 1.0)))
+        row("| getRealPeer, cached ÷ socket.remoteAddress first read (getpeername) | %s× | %s | (≤ 1.0×) | %s |"
+            % (fmt(r["cached_vs_raddr_first"]["median"]), rng(r["cached_vs_raddr_first"]),
+               verdict(r["cached_vs_raddr_first"]["median"] <= 1.0)))
+        row("| addon alone (binding.getPeer(fd)) ÷ bare C getsockopt | %s× | %s | | |"
+            % (fmt(r["addon_vs_c"]["median"]), rng(r["addon_vs_c"])))
+        row("| socket.remoteAddress first read ÷ bare C getsockopt | %s× | %s | | |"
+            % (fmt(r["raddr_first_vs_c"]["median"]), rng(r["raddr_first_vs_c"])))
+        row("| bare C getsockopt, one fd over and over ÷ each fd once | %s× | %s | | |"
+            % (fmt(r["c_same_fd_vs_c"]["median"]), rng(r["c_same_fd_vs_c"])))
+        row("")
+        row("| ns per call (TCG, absolute: for scale only) | median | min – max |")
+        row("|---|---|---|")
+        for k, label in [("c_first", "bare C getsockopt(SOL_IP, 1345), each fd once"),
+                         ("c_same_fd", "bare C getsockopt, one fd repeatedly"),
+                         ("first", "getRealPeer, first call"),
+                         ("addon", "addon getPeer(fd) alone"),
+                         ("cached", "getRealPeer, cached"),
+                         ("raddr_first", "socket.remoteAddress, first read"),
+                         ("raddr", "socket.remoteAddress, again")]:
+            row("| %s | %s | %s |" % (label, fmt(ns[k]["median"], 0), rng(ns[k], 0)))
+        row("")
+    if "setup" in d:
+        s = d["setup"]
+        r, cps, ck = s["ratio"], s["cps"], s["checks"]
+        lr = r["loaded_vs_unloaded"]
+        row("### 2. Connection setup (loadgen → acceptsrv -p through the real-stack simulator; %d rounds × 3 configs × %d connections, %d in flight)"
+            % (s["rounds"], s["conns"], s["inflight"]))
+        row("")
+        row("| measurement | median | min – max per round | target | |")
+        row("|---|---|---|---|---|")
+        row("| connections/s, loaded ÷ not loaded | %s | %s | ≥ 0.97 | %s |"
+            % (fmt(lr["median"], 3), rng(lr, 3), verdict(lr["median"] >= 0.97)))
+        row("| connections/s, loaded rewrite_getname=0 ÷ not loaded | %s | %s | | |"
+            % (fmt(r["rewrite_off_vs_unloaded"]["median"], 3), rng(r["rewrite_off_vs_unloaded"], 3)))
+        if "bulk" in d:
+            b = d["bulk"]
+            br = b["ratio"]["loaded_vs_unloaded"]
+            ok = abs(br["median"] - 1) <= 0.05 and br["min"] <= 1 <= br["max"]
+            row("| bulk throughput on one connection, loaded ÷ not loaded (%d rounds × %.1f s) | %s | %s | 1.00 within noise | %s |"
+                % (b["rounds"], b["seconds"], fmt(br["median"], 3), rng(br, 3), verdict(ok)))
+        row("")
+        row("| absolute (TCG; for scale only) | median | min – max |")
+        row("|---|---|---|")
+        for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
+                         ("unloaded", "not loaded")]:
+            row("| connections/s, %s | %s | %s |" % (label, fmt(cps[k]["median"], 0), rng(cps[k], 0)))
+        if "bulk" in d:
+            for k, label in [("loaded", "loaded"), ("unloaded", "not loaded")]:
+                m = d["bulk"]["mb_per_s"][k]
+                row("| bulk MB/s, %s | %s | %s |" % (label, fmt(m["median"], 0), rng(m, 0)))
+        row("")
+        row("Checks over the %d connections made with the module loaded: every one captured (%d short), "
+            "%d probe misses, live entries back to 0 after each run (highest left: %d)."
+            % (ck["churned"], ck["with_option_short"], ck["missed"], ck["live_after_max"]))
+        row("")
+    if "scale" in d:
+        sc = d["scale"]
+        lv = sc["levels"]
+        row("### 3. Scale (getsockopt on a random sample of the open connections; %d rounds alternating with getsockopt(SOL_IP, IP_TTL))"
+            % (lv[0]["ns_gso"]["n"] if lv else 0))
+        row("")
+        row("| tracked connections open (live) | kgwttm getsockopt ns | IP_TTL getsockopt ns | ratio kgwttm ÷ IP_TTL, median | min – max |")
+        row("|---|---|---|---|---|")
+        for x in lv:
+            row("| %s%s | %s | %s | %s | %s |"
+                % ("{:,}".format(x["live"]), " (time budget: wanted %s)" % "{:,}".format(x["wanted"]) if x.get("capped_by_time") else "",
+                   fmt(x["ns_gso"]["median"], 0), fmt(x["ns_ttl"]["median"], 0),
+                   fmt(x["ratio_gso_vs_ttl"]["median"], 3), rng(x["ratio_gso_vs_ttl"], 3)))
+        if len(lv) >= 2:
+            growth = lv[-1]["ratio_gso_vs_ttl"]["median"] / lv[0]["ratio_gso_vs_ttl"]["median"]
+            row("")
+            row("Flatness: ratio at %s ÷ ratio at %s = **%s** (target: flat, i.e. within the ±15%% drift: %s)."
+                % ("{:,}".format(lv[-1]["live"]), "{:,}".format(lv[0]["live"]), fmt(growth, 3),
+                   verdict(growth <= 1.15)))
+        row("")
+        row("### 4. Memory")
+        row("")
+        top = lv[-1] if lv else None
+        ac = sc.get("after_close", {})
+        row("| measurement | value |")
+        row("|---|---|")
+        row("| entry_bytes (/proc/net/kgwttm: kmem_cache_size of one entry) | %s B |" % sc.get("entry_bytes"))
+        if top and top.get("slab"):
+            sl = top["slab"]
+            row("| slab cache `%s`: object size with SLUB metadata, objects per slab | %d B, %d per %d KiB slab |"
+                % (sc.get("slab_cache"), sl["objsize"], sl["objperslab"], sl["pagesperslab"] * 4))
+            row("| slab pages ÷ live entries at %s connections | %s B |"
+                % ("{:,}".format(top["live"]), fmt(top.get("slab_bytes_per_entry"), 1)))
+            nb = buckets_estimate(top["live"])
+            row("| rhashtable buckets at %s entries (estimate: next power of two ≥ n/0.75, 8 B each) | %s B per entry |"
+                % ("{:,}".format(top["live"]), fmt(nb * 8 / top["live"], 1)))
+            row("| **kernel bytes per tracked connection** (slab + buckets) | **%s B** |"
+                % fmt(top["slab_bytes_per_entry"] + nb * 8 / top["live"], 0))
+        if ac:
+            row("| live after every connection closed (scale churn) | %s (after %s s) |" % (ac["live"], ac["waited_s"]))
+            if ac.get("slab"):
+                row("| slab objects in use after close | %d (%d slabs kept by SLUB) |"
+                    % (ac["slab"]["active_objs"], ac["slab"]["num_slabs"]))
+        if "setup" in d:
+            row("| live after each connection-setup run (%s connections churned) | highest: %d |"
+                % ("{:,}".format(d["setup"]["checks"]["churned"]), d["setup"]["checks"]["live_after_max"]))
+        row("")
+    return "\n".join(out)
+
+
+METHOD = """\
+## Method
+
+Everything runs in one boot of the test VM (`test/vm/run`: QEMU TCG, 2 vCPUs,
+Debian's 6.1 kernel), booted with `slub_debug=-` (the test suites boot with
+SLUB debugging, which would dominate every allocation) and `slub_nomerge` (so
+that the module's `kgwttm_entry` cache keeps its own line in /proc/slabinfo).
+Absolute numbers in TCG on a shared host mean little and drift by ±15% or more
+between rounds, so every comparison is a ratio measured inside one run: the
+things compared alternate round by round (the order flips every round), each
+round gives one paired ratio, and the table shows the median and the min–max
+of those per-round ratios. No timing is asserted in any test suite.
+
+1. **The call** (`bench/call.mjs`, `bench/c/peerbench.c`, clients from
+   `bench/c/holdconns.c` inside the simulated LB, `run-as-lb.sh --format toa4`).
+   A C server and a Node `net` server each hold (rounds+1) × batch open,
+   idle, tracked connections. Each round takes a *fresh* slice of `batch`
+   connections on each side, which nobody has asked yet:
+   - C: `getsockopt(SOL_IP, 1345)` once on each fd of its slice — the bare syscall
+     on the same kind of socket;
+   - Node: `getRealPeer(socket)` once on each socket of its slice — the first call
+     on a connection, so it makes its one syscall (and caches the answer);
+     `socket.remoteAddress` read for the first time on the same sockets (Node's
+     getpeername, then kept); then `getRealPeer` again (cached: the WeakMap
+     answer, `passes` times over the slice) and `socket.remoteAddress` again
+     (Node's kept `_peername`); the addon alone (`binding().getPeer(fd)`).
+   Calls are timed in chunks of 50 and the per-call time of a measurement is the
+   median over its chunks: a chunk in which the host preempted the VM is an
+   outlier that the median drops (the same for every side). The first round is
+   a warm-up (JIT) and is not counted. Every answer is checked (no null, no
+   failed getsockopt).
+2. **Connection setup** (`test/lbsim/realstack`: `loadgen -R` in the LB netns,
+   `acceptsrv -p` on the RS, which calls getpeername on each connection as a
+   server that logs its peer would). Each round runs the three configurations
+   (module loaded; loaded with `rewrite_getname=0`; not loaded) in a rotating
+   order, reloading the module before every run. `-R` closes with RST so that
+   no TIME_WAIT piles up across rounds. One warm-up run per configuration.
+   **Bulk**: `bench/c/bulk.c` sends 128 KiB writes for a fixed time over one
+   connection made through the simulator; the receiver counts bytes from the
+   first byte to EOF and checks that the module tracked (or did not track) it.
+3. **Scale** (`peerbench` listening on 4 ports, `holdconns` opening): the
+   connections are grown to each level and kept open; at each level every round
+   times `getsockopt(SOL_IP, 1345)` and, alternating, `getsockopt(SOL_IP,
+   IP_TTL)` (same syscall path into `ip_getsockopt`, no table behind it) on the
+   same random sample of fds drawn over all open connections. The ratio of the
+   two is what must stay flat as the table grows; the absolute ns drift with
+   the host. Opening connections is the slow part in TCG: growth stops when
+   its time budget (`KGWTTM_BENCH_SCALE_BUDGET`, default 360 s) is spent, and
+   the table says so.
+4. **Memory**: `entry_bytes` from /proc/net/kgwttm, the `kgwttm_entry` line
+   of /proc/slabinfo at the largest level (slab pages ÷ live entries), the
+   rhashtable's bucket array estimated from its growth rule (the kernel does
+   not export its size), and `live` after every connection closed.
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("json")
+    ap.add_argument("--write")
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--date", default="")
+    ap.add_argument("--commit", default="")
+    ap.add_argument("--ko-sha", default="")
+    ap.add_argument("--host-load", default="")
+    ap.add_argument("--host-cpus", default="")
+    a = ap.parse_args()
+    with open(a.json) as f:
+        d = json.load(f)
+    env = ("Run %s; command `%s`; commit %s (kgwttm.ko sha256 %s…); guest kernel %s, %s vCPUs, %s MiB, "
+           "node %s; host %s CPUs, load average at start %s; whole guest run %s s."
+           % (a.date, a.command, a.commit, a.ko_sha, d["kernel"], d["cpus"], d["mem_kib"] // 1024,
+              d["node"], a.host_cpus, a.host_load, d["elapsed_s"]))
+    body = tables(d)
+    if d.get("quick"):
+        body = "**QUICK RUN: small counts, the numbers mean nothing.**\n\n" + body
+    print(env + "\n\n" + body)
+    if a.write:
+        with open(a.write, "w") as f:
+            f.write("# kgwttm benchmarks\n\n")
+            f.write("Produced by `%s` on %s (UTC). Re-run it to reproduce; raw JSON of a run is left in "
+                    "`bench/.out/last.json`.\n\n" % (a.command, a.date))
+            f.write(env + "\n\n## Results\n\n" + body + "\n" + METHOD)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+#!/bin/sh
+# bench/run.sh [--write] [--quick] [--only call,setup,bulk,scale] [--mem MiB] [--timeout S]
+#
+# Builds what the benchmarks run (incrementally), boots the VM once, runs
+# bench/guest.py in it (every benchmark, rounds alternating inside one run),
+# and prints the markdown table.  --write also writes bench/RESULTS.md (the
+# table, this command, the date).  --quick: small counts, to check the
+# machinery only (its numbers mean nothing; --write refuses it).
+#
+# The guest boots with slub_debug=- (test/vm/run turns SLUB debugging on for
+# the test suites; it would dominate allocation costs) and slub_nomerge, so
+# that the module's slab cache keeps its own line in /proc/slabinfo.
+# The raw JSON of the last run is kept in bench/.out/last.json.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+WRITE=0 QUICK=0 ONLY="" MEM=4096 TIMEOUT=1500
+ARGS="$*"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--write) WRITE=1; shift ;;
+	--quick) QUICK=1; shift ;;
+	--only) ONLY=$2; shift 2 ;;
+	--mem) MEM=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	*) echo "usage: bench/run.sh [--write] [--quick] [--only LIST] [--mem MiB] [--timeout S]" >&2; exit 2 ;;
+	esac
+done
+if [ "$WRITE" = 1 ] && { [ "$QUICK" = 1 ] || [ -n "$ONLY" ]; }; then
+	echo "bench/run.sh: --write records full runs only (no --quick, no --only)" >&2
+	exit 2
+fi
+
+step() { echo "bench: $*" >&2; }
+
+# ---- build (incremental; test/build.sh only when the addon or dist/ is missing)
+test/vm/provision.sh >/dev/null 2>&1 || test/vm/provision.sh >&2
+. .cache/vm/kernel.env
+if ! ls build/Release/*.node >/dev/null 2>&1 || [ ! -f dist/index.js ] || [ ! -f kmod/kgwttm.ko ]; then
+	step "building everything (sh test/build.sh)"
+	sh test/build.sh
+fi
+step "kmod, real-stack simulator, bench/c"
+make -s -C kmod KERNELDIR="$KERNELDIR" >&2
+make -s -C test/lbsim/realstack >&2
+make -s -C bench/c >&2
+
+# Other engineers rebuild kmod/ in this checkout: load a private copy.
+OUT=bench/.out
+mkdir -p "$OUT"
+cp kmod/kgwttm.ko "$OUT/kgwttm.ko"
+KO_SHA=$(sha256sum "$OUT/kgwttm.ko" | cut -c1-12)
+
+export KGWTTM_BENCH_KO="$ROOT/$OUT/kgwttm.ko"
+[ "$QUICK" = 1 ] && export KGWTTM_BENCH_QUICK=1
+[ -n "$ONLY" ] && export KGWTTM_BENCH_ONLY="$ONLY"
+
+step "booting the VM (--mem $MEM, 2 CPUs); guest progress follows"
+START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+set +e
+test/vm/run --mem "$MEM" --cpus 2 --timeout "$TIMEOUT" --append "slub_debug=- slub_nomerge" -- \
+	python3 bench/guest.py >"$OUT/guest.out"
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+	cat "$OUT/guest.out" >&2
+	echo "bench/run.sh: the guest run failed (exit $rc)" >&2
+	exit 1
+fi
+sed -n 's/^BENCH_JSON //p' "$OUT/guest.out" >"$OUT/last.json"
+[ -s "$OUT/last.json" ] || { cat "$OUT/guest.out" >&2; echo "bench/run.sh: no result" >&2; exit 1; }
+
+COMMIT=$(git rev-parse --short HEAD)
+DIRTY=$(git status --porcelain -- kmod lib src bench | grep -q . && echo "+uncommitted" || true)
+set -- python3 bench/report.py "$OUT/last.json" \
+	--command "bench/run.sh${ARGS:+ $ARGS}" --date "$START" --commit "$COMMIT$DIRTY" \
+	--ko-sha "$KO_SHA" --host-load "$LOAD" --host-cpus "$(nproc)"
+if [ "$WRITE" = 1 ]; then
+	"$@" --write bench/RESULTS.md
+	step "wrote bench/RESULTS.md"
+fi
+"$@"
