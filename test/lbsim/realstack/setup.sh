@@ -101,9 +101,10 @@ status() {
 	ip netns list | awk '{print $1}' | grep -qx "$NETNS" && echo "netns $NETNS: present" || echo "netns $NETNS: absent"
 	[ -n "$CG" ] && [ -d "$CG" ] && { echo "cgroup $CG:"; bpftool cgroup show "$CG"; } || echo "cgroup: absent"
 	if [ -e "$PIN/maps/lbsim_stats" ]; then
-		echo "stats (connect, written, failed, -):"
-		bpftool map dump pinned "$PIN/maps/lbsim_stats" -j
-		echo
+		bpftool -j map dump pinned "$PIN/maps/lbsim_stats" |
+			tr '{}' '\n\n' | sed -n 's/.*"key":\([0-9]\),"value":\([0-9]*\).*/\1 \2/p' |
+			awk 'BEGIN { n[0] = "connect"; n[1] = "written"; n[2] = "failed" }
+			     $1 in n { printf "%s%s=%s", sep, n[$1], $2; sep = " " } END { print "" }'
 	fi
 }
 
