@@ -15,6 +15,9 @@
 //                                socket (Node calls getpeername and keeps the answer)
 //   raddr START COUNT PASSES     socket.remoteAddress again (Node's kept answer)
 //   addon START COUNT PASSES     the addon alone: binding().getPeer(fd, 1345), no lib/ layer
+//   addon_noobj START COUNT PASSES  binding().getPeer(fd, 1346): the same N-API call and
+//                                the same getsockopt path, which fails (ENOPROTOOPT) and so
+//                                builds no result object (must answer "nulls" = calls)
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -111,7 +114,7 @@ const ops = {
     }
     return result(times, s.length, Number(now() - T0), nulls);
   },
-  addon(start, count, passes) {
+  addon(start, count, passes, optname = 1345) {
     const fds = repeat(slice(start, count).map((x) => x._handle.fd), passes);
     const b = binding();
     const times = [];
@@ -122,13 +125,16 @@ const ops = {
       const j0 = j;
       const t0 = now();
       for (; j < end; j++) {
-        const p = b.getPeer(fds[j], 1345);
+        const p = b.getPeer(fds[j], optname);
         if (typeof p === 'number') nulls++;
         else sink += p.port;
       }
       times.push(Number(now() - t0) / (end - j0));
     }
     return result(times, fds.length, Number(now() - T0), nulls);
+  },
+  addon_noobj(start, count, passes) {
+    return ops.addon(start, count, passes, 1346);
   },
 };
 

@@ -4,7 +4,9 @@
  *
  *   bulk recv IP PORT          listen, accept one connection, read until EOF;
  *                              prints one JSON line: bytes, seconds (first
- *                              byte to EOF), MB/s, and whether kgwttm knew the
+ *                              byte to EOF), MB/s over that time, the median
+ *                              MB/s over 100 ms windows (robust to the host
+ *                              preempting the VM), and whether kgwttm knew the
  *                              connection's client (getsockopt(SOL_IP, 1345))
  *   bulk send IP PORT SECONDS  connect, write 128 KiB buffers for SECONDS, close
  *
@@ -31,6 +33,13 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -45,8 +54,9 @@ int main(int argc, char **argv)
 		int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
 		unsigned char peer[20];
 		socklen_t pl = sizeof(peer);
-		long long bytes = 0;
-		double t0 = 0, t1;
+		long long bytes = 0, wbytes = 0;
+		double t0 = 0, t1, tw = 0, win[1024];
+		int nw = 0;
 		ssize_t r;
 
 		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -63,13 +73,24 @@ int main(int argc, char **argv)
 		int tracked = getsockopt(fd, SOL_IP, 1345, peer, &pl) == 0;
 
 		while ((r = read(fd, buf, sizeof(buf))) > 0) {
+			double t = now();
+
 			if (!bytes)
-				t0 = now();
+				t0 = tw = t;
 			bytes += r;
+			wbytes += r;
+			if (t - tw >= 0.1 && nw < 1024) {
+				win[nw++] = wbytes / (t - tw) / 1e6;
+				wbytes = 0;
+				tw = t;
+			}
 		}
 		t1 = now();
-		printf("{\"bytes\":%lld,\"seconds\":%.4f,\"mb_per_s\":%.2f,\"tracked\":%s}\n",
+		qsort(win, nw, sizeof(*win), cmp_double);
+		printf("{\"bytes\":%lld,\"seconds\":%.4f,\"mb_per_s\":%.2f,"
+		       "\"windows\":%d,\"median_window_mb_per_s\":%.2f,\"tracked\":%s}\n",
 		       bytes, t1 - t0, t1 > t0 ? bytes / (t1 - t0) / 1e6 : 0.0,
+		       nw, nw ? (nw % 2 ? win[nw / 2] : (win[nw / 2 - 1] + win[nw / 2]) / 2) : 0.0,
 		       tracked ? "true" : "false");
 		return 0;
 	}
