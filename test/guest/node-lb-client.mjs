@@ -41,7 +41,7 @@ async function viaHttp(module, port, count) {
   let localPort;
   const replies = [];
   for (let i = 0; i < count; i++) {
-    const [response] = await once(module.get({ host, port, path: `/${i}`, agent }), 'response');
+    const [response] = await once(module.get({ host, port, path: '/', agent }), 'response');
     localPort = response.socket.localPort;
     replies.push(await reply(response));
   }
@@ -54,7 +54,7 @@ async function viaHttp2(port, count) {
   await once(session, 'connect');
   const { localPort } = session.socket;
   const replies = [];
-  for (let i = 0; i < count; i++) replies.push(await reply(session.request({ ':path': `/${i}` })));
+  for (let i = 0; i < count; i++) replies.push(await reply(session.request({ ':path': '/' })));
   session.close();
   return { localPort, replies };
 }

@@ -25,7 +25,7 @@ function peerServer(): http.Server {
 t.test('an http server answers 20 keep-alive requests with one syscall', async (t) => {
   const log = answerWith(t, client);
   const port = await listen(t, peerServer());
-  const bodies = await getKeepAlive(port, '/', 20);
+  const bodies = await getKeepAlive(port, 20);
   t.equal(bodies.length, 20);
   for (const body of new Set(bodies))
     t.same(JSON.parse(body), { address: '203.0.113.9', port: 51000, family: 'IPv4', source: 'module' });
@@ -35,8 +35,8 @@ t.test('an http server answers 20 keep-alive requests with one syscall', async (
 t.test('an http server without the module: each connection asked once, the socket’s own peer logged', async (t) => {
   const log = countSyscalls(t);
   const port = await listen(t, peerServer());
-  const first = await getKeepAlive(port, '/', 3);
-  const second = await getKeepAlive(port, '/', 3);
+  const first = await getKeepAlive(port, 3);
+  const second = await getKeepAlive(port, 3);
   for (const body of [...first, ...second]) t.match(JSON.parse(body), { address: '127.0.0.1', source: 'socket' });
   t.equal(log.calls.length, 2, 'two connections, two syscalls');
 });
@@ -48,6 +48,6 @@ t.test('the request, its socket and the raw socket share one answer', async (t) 
     res.end(String(viaRequest === getRealPeer(req.socket)));
   });
   const port = await listen(t, server);
-  t.same(await getKeepAlive(port, '/', 2), ['true', 'true']);
+  t.same(await getKeepAlive(port, 2), ['true', 'true']);
   t.equal(log.calls.length, 1);
 });

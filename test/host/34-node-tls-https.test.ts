@@ -8,7 +8,7 @@ import * as tls from 'node:tls';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer } from '../../lib/index.js';
-import { answerWith, countSyscalls, listen, selfSigned } from './node-fixtures.js';
+import { answerWith, countSyscalls, getKeepAlive, listen, selfSigned } from './node-fixtures.js';
 
 const client = { family: 6, address: '2001:db8::5', port: 443 } as const;
 const { key, cert } = selfSigned();
@@ -29,29 +29,11 @@ t.test('a tls server: the TLS socket and its raw socket, one answer, one syscall
   t.equal(log.calls[0]?.fd, (rawSocket as unknown as { _handle: { fd: number } })._handle.fd, 'on the TCP fd');
 });
 
-async function httpsGets(port: number, count: number): Promise<string[]> {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca: cert });
-  try {
-    const bodies: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const [response] = (await once(https.get({ host: 'localhost', port, agent }), 'response')) as [
-        import('node:http').IncomingMessage,
-      ];
-      let body = '';
-      for await (const chunk of response) body += String(chunk);
-      bodies.push(body);
-    }
-    return bodies;
-  } finally {
-    agent.destroy();
-  }
-}
-
 t.test('an https server answers 10 keep-alive requests with one syscall', async (t) => {
   const log = answerWith(t, client);
   const server = https.createServer({ key, cert }, (req, res) => res.end(JSON.stringify(getRealPeer(req))));
   const port = await listen(t, server);
-  const bodies = await httpsGets(port, 10);
+  const bodies = await getKeepAlive(port, 10, { ca: cert });
   t.same(new Set(bodies), new Set([JSON.stringify({ address: '2001:db8::5', port: 443, family: 'IPv6' })]));
   t.equal(log.calls.length, 1);
 });
@@ -60,7 +42,7 @@ t.test('an https server without the module logs the socket’s own peer', async 
   const log = countSyscalls(t);
   const server = https.createServer({ key, cert }, (req, res) => res.end(JSON.stringify(getClientPeer(req))));
   const port = await listen(t, server);
-  const [body] = await httpsGets(port, 1);
+  const [body] = await getKeepAlive(port, 1, { ca: cert });
   t.match(JSON.parse(body ?? ''), { address: '127.0.0.1', family: 'IPv4', source: 'socket' });
   t.equal(log.calls.length, 1);
 });

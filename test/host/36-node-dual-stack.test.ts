@@ -44,6 +44,6 @@ t.test('IPv6 answers stay IPv6, including ones that only look mapped', async (t)
 t.test('an http server on :: reports an IPv4 client through the load balancer as IPv4', async (t) => {
   answerWith(t, { family: 6, address: '::ffff:192.0.2.44', port: 1234 });
   const port = await listen(t, http.createServer((req, res) => res.end(JSON.stringify(getClientPeer(req)))), '::');
-  const [body] = await getKeepAlive(port, '/', 1, '::1');
+  const [body] = await getKeepAlive(port, 1, { host: '::1' });
   t.same(JSON.parse(body ?? ''), { address: '192.0.2.44', port: 1234, family: 'IPv4', source: 'module' });
 });

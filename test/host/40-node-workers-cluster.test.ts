@@ -26,7 +26,7 @@ interface Report {
 }
 
 async function ask(port: number): Promise<Report> {
-  const [body] = await getKeepAlive(port, '/', 1);
+  const [body] = await getKeepAlive(port, 1);
   return JSON.parse(body ?? '') as Report;
 }
 
@@ -48,7 +48,7 @@ t.test('the main thread still answers after its workers exited', async (t) => {
   await ask(workerPort);
   await worker.terminate();
   const port = await listen(t, http.createServer((req, res) => res.end(JSON.stringify(getRealPeer(req)))));
-  t.same(await getKeepAlive(port, '/', 1), ['null']);
+  t.same(await getKeepAlive(port, 1), ['null']);
 });
 
 t.test('two cluster workers share a port and answer', async (t) => {

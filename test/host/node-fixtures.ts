@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,14 +89,22 @@ export function selfSigned(): { key: Buffer; cert: Buffer } {
   }
 }
 
-/** GETs `path` `count` times over one keep-alive connection; resolves to the bodies. */
-export async function getKeepAlive(port: number, path: string, count: number, host = '127.0.0.1'): Promise<string[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+export interface GetOptions {
+  /** Default 127.0.0.1 (`localhost` when `ca` is given, to match the certificate). */
+  host?: string;
+  /** HTTPS, trusting this certificate. */
+  ca?: Buffer;
+}
+
+/** GETs `/` `count` times over one keep-alive connection (HTTPS with `ca`); resolves to the bodies. */
+export async function getKeepAlive(port: number, count: number, { host, ca }: GetOptions = {}): Promise<string[]> {
+  const client = ca === undefined ? http : https;
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 1, ...(ca && { ca }) });
   try {
     const bodies: string[] = [];
     for (let i = 0; i < count; i++) {
       const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
-        http.get({ host, port, path, agent }, resolve).on('error', reject),
+        client.get({ host: host ?? (ca ? 'localhost' : '127.0.0.1'), port, agent }, resolve).on('error', reject),
       );
       let body = '';
       for await (const chunk of response) body += String(chunk);
