@@ -40,6 +40,21 @@ def rmmod():
         subprocess.run(['rmmod', 'kgwttm'], check=True)
 
 
+def suite():
+    """The suite's TAP writer, with no kgwttm left loaded by an earlier one."""
+    rmmod()
+    return TAP()
+
+
+def refused_load(**params):
+    """insmod that must fail; returns what it wrote to the kernel log."""
+    log = Kmsg()
+    rc, _ = insmod(**params)
+    rmmod()
+    assert rc != 0, 'loaded with %r' % (params,)
+    return log.new()
+
+
 class Module:
     """The module loaded with `params` for the with-block, unloaded after."""
 

@@ -10,17 +10,15 @@ and IPv6 clients:
   6to6  client; 4to6: ::ffff:client
 getsockname() always returns the server's own address; getsockopt always
 returns the client. rewrite_getname=0 leaves accept/getpeername alone.
-Runs in the VM as root; prints TAP.
 """
 import os
 import socket
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'kmod', 'tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
 import kmodtest as k  # noqa: E402
 
-t = k.TAP()
-k.rmmod()
+t = k.suite()
 lbsim = k.lbsim
 C4, C6 = k.CLIENT4, k.CLIENT6
 TOA4, TOA6 = lbsim.toa_v4(*C4), lbsim.toa_v6(*C6)

@@ -5,16 +5,14 @@ With net.ipv4.tcp_syncookies=2 every handshake is a cookie one: the child
 socket is made by cookie_v4_check/cookie_v6_check from the ACK alone. Each
 route (IPv4, IPv4 to a dual-stack listener, IPv6) and each option layout gives
 the client, once, and the untrusted and no-option cases stay what they are.
-Runs in the VM as root; prints TAP.
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'kmod', 'tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
 import kmodtest as k  # noqa: E402
 
-t = k.TAP()
-k.rmmod()
+t = k.suite()
 lbsim = k.lbsim
 C4, C6 = k.CLIENT4, k.CLIENT6
 M = k.mapped

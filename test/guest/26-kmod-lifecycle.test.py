@@ -11,18 +11,16 @@ can be unloaded and reloaded under traffic.
 - rmmod/insmod five times while a thread keeps opening, using and closing
   connections: every connection completes, nothing missed, live back to 0,
   and the kernel log has no BUG, WARNING or Oops (test/vm/run checks it too).
-Runs in the VM as root; prints TAP.
 """
 import os
 import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'kmod', 'tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
 import kmodtest as k  # noqa: E402
 
-t = k.TAP()
-k.rmmod()
+t = k.suite()
 lbsim = k.lbsim
 C4, C6 = k.CLIENT4, k.CLIENT6
 

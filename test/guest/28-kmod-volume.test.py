@@ -7,7 +7,6 @@ against acceptsrv, which calls getsockopt(SOL_IP, 1345) on every connection:
 each one gets its client, /proc/net/kgwttm counts each once, nothing is
 missed, live returns to 0 after the last close, and the kernel log stays
 clean. KGWTTM_VOLUME changes the count (default 10000).
-Runs in the VM as root; prints TAP.
 """
 import json
 import os
@@ -15,7 +14,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'kmod', 'tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
 import kmodtest as k  # noqa: E402
 
 RS_DIR = os.path.join(k.ROOT, 'test', 'lbsim', 'realstack')
@@ -24,8 +23,7 @@ ROUTES = (('IPv4', '10.201.0.1', '10.201.0.1', 2700, 'toa4', '198.51.100.77', VO
           ('IPv4 to dual-stack', '::', '10.201.0.1', 2701, 'ttm4', '198.51.100.78', VOLUME // 5),
           ('IPv6', 'fd00:201::1', 'fd00:201::1', 2702, 'ttm6', '2001:db8:77::1234', VOLUME // 5))
 
-t = k.TAP()
-k.rmmod()
+t = k.suite()
 log = k.Kmsg()
 up = subprocess.run([os.path.join(RS_DIR, 'setup.sh'), 'up'], capture_output=True, text=True)
 if not t.ok(up.returncode == 0, 'realstack/setup.sh up', up.stdout + up.stderr):
