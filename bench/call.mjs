@@ -7,7 +7,8 @@
 // Commands on stdin, one per line; each answered by one line on stdout
 // ("ns NS mean MEAN calls N nulls K"; NS: the median over chunks of 50 calls of
 // the time per call, MEAN: the plain mean):
-//   accept TOTAL                 wait until TOTAL connections are held ("accepted TOTAL")
+//   accept TOTAL                 wait until TOTAL connections are held, or none came for
+//                                20 s ("accepted N": N held now)
 //   first START COUNT            getRealPeer once on each of sockets[START..START+COUNT),
 //                                which nobody has asked yet: the call that makes the syscall
 //   cached START COUNT PASSES    getRealPeer again on sockets already asked (the WeakMap answer)
@@ -146,7 +147,19 @@ rl.on('line', (line) => {
     const n = args.map(Number);
     try {
       if (cmd === 'accept') {
-        if (sockets.length < n[0]) await new Promise((resolve) => (waiting = { total: n[0], resolve }));
+        // Until TOTAL are held, or none came for 20 s (answers with what it holds).
+        while (sockets.length < n[0]) {
+          const had = sockets.length;
+          await new Promise((resolve) => {
+            const timer = setTimeout(resolve, 20000);
+            waiting = { total: n[0], resolve: () => (clearTimeout(timer), resolve()) };
+          });
+          waiting = null;
+          if (sockets.length === had) {
+            process.stderr.write(`call.mjs: no connection for 20 s (${had} of ${n[0]})\n`);
+            break;
+          }
+        }
         console.log(`accepted ${sockets.length}`);
       } else if (ops[cmd]) {
         console.log(ops[cmd](...n));

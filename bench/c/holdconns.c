@@ -7,7 +7,7 @@
  * close them or until its stdin ends.
  *
  * Commands on stdin, one per line; each answered by one line on stdout:
- *   open N IP PORT   open N more connections to IP:PORT, at most 256 in their
+ *   open N IP PORT   open N more connections to IP:PORT, at most 64 in their
  *                    handshake at once; answers "opened TOTAL ERRORS"
  *                    (TOTAL: connections held now; ERRORS: failed in this call)
  *   close            close every connection (with RST: SO_LINGER 0, so that
@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INFLIGHT 256
+#define INFLIGHT 64
 
 static int *fds;
 static long nfds, capfds;
