@@ -45,10 +45,29 @@ if [ ! -f "$KDIR/.done" ]; then
 	touch "$KDIR/.done"
 fi
 
+# checkpatch.pl for `make -C kmod style`: Debian's headers do not ship it, so
+# take it (and the two data files it reads) from the matching linux-source.
+SRCVER=$(echo "$KVER" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
+CHECKPATCH_DIR=$CACHE/checkpatch-$SRCVER
+if [ ! -f "$CHECKPATCH_DIR/.done" ]; then
+	echo "provision: extracting checkpatch.pl from linux-source-$SRCVER" >&2
+	rm -rf "$CHECKPATCH_DIR" && mkdir -p "$CHECKPATCH_DIR/deb"
+	(cd "$CHECKPATCH_DIR/deb" && apt-get download -qq "linux-source-$SRCVER" 2>/dev/null)
+	dpkg-deb --fsys-tarfile "$CHECKPATCH_DIR"/deb/*.deb |
+		tar -xO "./usr/src/linux-source-$SRCVER.tar.xz" |
+		tar -xJ -C "$CHECKPATCH_DIR" --strip-components=1 \
+			"linux-source-$SRCVER/scripts/checkpatch.pl" \
+			"linux-source-$SRCVER/scripts/spelling.txt" \
+			"linux-source-$SRCVER/scripts/const_structs.checkpatch"
+	rm -rf "$CHECKPATCH_DIR/deb"
+	touch "$CHECKPATCH_DIR/.done"
+fi
+
 cat > "$CACHE/kernel.env" <<ENV
 KVER=$KVER
 VMLINUZ=$KDIR/root/boot/vmlinuz-$KVER
 MODROOT=$KDIR/root
 KERNELDIR=/usr/src/linux-headers-$KVER
+CHECKPATCH=$CHECKPATCH_DIR/scripts/checkpatch.pl
 ENV
 echo "provision: kernel $KVER ready" >&2
