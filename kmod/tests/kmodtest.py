@@ -17,6 +17,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 KO = os.path.join(ROOT, 'kmod', 'kgwttm.ko')
 sys.path[:0] = [os.path.join(ROOT, 'test', 'lbsim'), os.path.join(ROOT, 'test', 'lib')]
 import lbsim  # noqa: E402,F401  (re-exported for the suites)
+from lbsim import Sysctl, netstat  # noqa: E402,F401  (re-exported for the suites)
 from tap import TAP  # noqa: E402,F401
 
 TTM_SO_GET_PEER = 1345
@@ -138,29 +139,6 @@ def close(c, conn):
     """The LB resets, the server closes: the child socket is destroyed."""
     c.reset()
     conn.close()
-
-
-class Sysctl:
-    def __init__(self, path, value):
-        self.path, self.value = '/proc/sys/' + path, str(value)
-
-    def __enter__(self):
-        with open(self.path) as f:
-            self.old = f.read().strip()
-        with open(self.path, 'w') as f:
-            f.write(self.value)
-
-    def __exit__(self, *exc):
-        with open(self.path, 'w') as f:
-            f.write(self.old)
-
-
-def netstat(*names):
-    """TcpExt counters from /proc/net/netstat."""
-    with open('/proc/net/netstat') as f:
-        lines = [line.split() for line in f if line.startswith('TcpExt:')]
-    row = dict(zip(lines[0][1:], map(int, lines[1][1:])))
-    return tuple(row[n] for n in names)
 
 
 def mapped(ip):
