@@ -25,6 +25,16 @@ def verdict(ok):
     return "**met**" if ok else "**missed**"
 
 
+def verdict_ratio(s, ok_fn, margin_lo, margin_hi):
+    """A median that meets the target, but with per-round ratios spread wider
+    than the margin being tested, does not settle the question: say so."""
+    if not ok_fn(s["median"]):
+        return "**missed**"
+    if s["min"] < margin_lo or s["max"] > margin_hi:
+        return "**met by the median; not resolved** (rounds spread wider than the margin)"
+    return "**met**"
+
+
 def buckets_estimate(n):
     # rhashtable doubles its bucket table once it is 75% full: the table
     # holds the next power of two >= n / 0.75 buckets, of one pointer each.
@@ -81,15 +91,15 @@ def tables(d):
         row("| measurement | median | min – max per round | target | |")
         row("|---|---|---|---|---|")
         row("| connections/s, loaded ÷ not loaded | %s | %s | ≥ 0.97 | %s |"
-            % (fmt(lr["median"], 3), rng(lr, 3), verdict(lr["median"] >= 0.97)))
+            % (fmt(lr["median"], 3), rng(lr, 3), verdict_ratio(lr, lambda m: m >= 0.97, 0.97, 1.03)))
         row("| connections/s, loaded rewrite_getname=0 ÷ not loaded | %s | %s | | |"
             % (fmt(r["rewrite_off_vs_unloaded"]["median"], 3), rng(r["rewrite_off_vs_unloaded"], 3)))
         if "bulk" in d:
             b = d["bulk"]
             br = b["ratio"]["loaded_vs_unloaded"]
-            ok = abs(br["median"] - 1) <= 0.05 and br["min"] <= 1 <= br["max"]
             row("| bulk throughput on one connection, loaded ÷ not loaded (%d rounds × %.1f s) | %s | %s | 1.00 within noise | %s |"
-                % (b["rounds"], b["seconds"], fmt(br["median"], 3), rng(br, 3), verdict(ok)))
+                % (b["rounds"], b["seconds"], fmt(br["median"], 3), rng(br, 3),
+                   verdict_ratio(br, lambda m: abs(m - 1) <= 0.05, 0.95, 1.05)))
         row("")
         row("| absolute (TCG; for scale only) | median | min – max |")
         row("|---|---|---|")

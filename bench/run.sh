@@ -80,5 +80,6 @@ set -- python3 bench/report.py "$OUT/last.json" \
 if [ "$WRITE" = 1 ]; then
 	"$@" --write bench/RESULTS.md
 	step "wrote bench/RESULTS.md"
+else
+	"$@"
 fi
-"$@"
