@@ -8,16 +8,10 @@
 import { join } from 'node:path';
 import nodeGypBuild = require('node-gyp-build');
 
-/** What src/kgwttm.cc returns for a readable answer: family 4 or 6. */
-export interface RawPeer {
-  family: 4 | 6;
-  address: string;
-  port: number;
-}
-
-/** The addon: one call, the decoded peer or the errno (a positive number). */
+/** The addon: one getsockopt into `record`; 0, or the errno (a positive number). */
 export interface RawBinding {
-  getPeer(fd: number, optname: number): RawPeer | number;
+  /** `record` is a Uint8Array of at least 20 bytes; lib/peer-record.ts decodes it. */
+  getPeer(fd: number, optname: number, record: Uint8Array): number;
   /** KGWTTM_SO_GET_PEER from kmod/uapi/kgwttm.h, to check lib/'s copy against. */
   readonly defaultOptname?: number;
 }

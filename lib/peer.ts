@@ -18,7 +18,8 @@ import { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
 
-import { binding, type RawPeer } from './binding.js';
+import { binding } from './binding.js';
+import { decodePeerRecord, PEER_RECORD_BYTES } from './peer-record.js';
 import { loadedModuleOptname } from './module-status.js';
 
 export type Family = 'IPv4' | 'IPv6';
@@ -162,20 +163,21 @@ function systemError(positiveErrno: number): SystemError {
   return error;
 }
 
-function toPeer(raw: RawPeer): Peer {
-  // A dual-stack socket's IPv4 client, as the IPv4 address Node users compare against.
-  if (raw.family === 6 && raw.address.startsWith('::ffff:') && net.isIPv4(raw.address.slice(7)))
-    return Object.freeze({ address: raw.address.slice(7), port: raw.port, family: 'IPv4' });
-  return Object.freeze({ address: raw.address, port: raw.port, family: raw.family === 4 ? 'IPv4' : 'IPv6' });
-}
+// One record for every call: getsockopt fills it, decodePeerRecord reads it
+// in the same tick.
+const record = new Uint8Array(PEER_RECORD_BYTES);
 
 // The socket was closed under us: answer null but cache nothing.
 const CLOSED = Symbol('closed');
 
 function ask(fd: number): Peer | null | typeof CLOSED {
   const optname = optnameOverride ?? (moduleOptname ??= loadedModuleOptname());
-  const result = binding().getPeer(fd, optname);
-  if (typeof result !== 'number') return toPeer(result);
+  const result = binding().getPeer(fd, optname, record);
+  if (result === 0) {
+    const peer = decodePeerRecord(record);
+    if (peer === null) throw systemError(errno.EPROTO); // something else answered this optname
+    return peer;
+  }
   switch (result) {
     case errno.ENOENT: // this connection carried no (trusted) client address
     case errno.EOPNOTSUPP: // not an IP socket (a Unix domain socket)
@@ -206,12 +208,15 @@ function remember(holders: object[], answer: Peer | null): Peer | null {
  * most one syscall per connection; the returned object is frozen and shared.
  */
 export function getRealPeer(connection: Connection): Peer | null {
+  // Only checked connections are ever cached: a hit needs no other check.
+  const cached = answers.get(connection);
+  if (cached !== undefined) return cached;
   checkConnection(connection, 'getRealPeer');
   if (process.platform !== 'linux') return null;
   const { holders, owner } = route(connection);
   for (let i = 0; i < holders.length; i++) {
-    const cached = answers.get(holders[i] as object);
-    if (cached !== undefined) return remember(holders.slice(0, i), cached);
+    const hit = answers.get(holders[i] as object);
+    if (hit !== undefined) return remember(holders.slice(0, i), hit);
   }
   const open = owner === undefined ? undefined : openSocket(owner);
   if (open === undefined) return null;

@@ -1,8 +1,8 @@
 // The native half of kgwttm: one stateless function around one syscall.
 //
-// getPeer(fd, optname) calls getsockopt(fd, SOL_IP, optname) for the 20-byte
-// peer record of the kgwttm kernel module and returns either the decoded
-// record { family: 4 | 6, address, port } or the errno as a plain number.
+// getPeer(fd, optname, record) calls getsockopt(fd, SOL_IP, optname) for the
+// 20-byte peer record of the kgwttm kernel module, straight into `record` (a
+// Uint8Array of lib/'s), and returns 0 or the errno as a plain number.
 // It never throws for a failing syscall: which errno means "no answer" (and
 // which fd to ask) is decided in lib/, where the socket objects are. There is
 // no state here, so the module is safe to load in any number of worker
@@ -10,10 +10,8 @@
 
 #include <napi.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <string.h>
 #include <sys/socket.h>
 
 // The ABI: level SOL_IP, optname KGWTTM_SO_GET_PEER, a struct ttm_peer answer.
@@ -25,39 +23,32 @@ namespace {
 
 Napi::Value GetPeer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // lib/ validates; this only keeps a misuse from reaching the syscall.
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "getPeer(fd, optname) takes two numbers")
+  // lib/ validates; this only keeps a misuse from reaching the syscall. One
+  // N-API call per argument: this runs once per connection.
+  int32_t fd, optname;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* record = nullptr;
+  if (info.Length() < 3 ||
+      napi_get_value_int32(env, info[0], &fd) != napi_ok ||
+      napi_get_value_int32(env, info[1], &optname) != napi_ok ||
+      napi_get_typedarray_info(env, info[2], &type, &length, &record, nullptr,
+                               nullptr) != napi_ok ||
+      type != napi_uint8_array || length < sizeof(struct ttm_peer)) {
+    Napi::TypeError::New(
+        env, "getPeer(fd, optname, record) takes two numbers and a 20-byte Uint8Array")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  int optname = info[1].As<Napi::Number>().Int32Value();
 
-  struct ttm_peer peer;
-  memset(&peer, 0, sizeof peer);
-  socklen_t len = sizeof peer;
-  if (getsockopt(fd, SOL_IP, optname, &peer, &len) != 0)
+  // Straight into the caller's buffer: building a JS object here (property
+  // writes, an address string) cost several times the syscall itself; lib/
+  // decodes the 20 bytes, and only when there is something to decode.
+  socklen_t len = sizeof(struct ttm_peer);
+  if (getsockopt(fd, SOL_IP, optname, record, &len) != 0)
     return Napi::Number::New(env, errno);
-
-  // A record we cannot read is a protocol error, not a peer: a shorter answer
-  // or an unknown family means something else answered this optname.
-  char text[INET6_ADDRSTRLEN];
-  int family;
-  if (len == sizeof peer && peer.af == AF_INET &&
-      inet_ntop(AF_INET, &peer.ip, text, sizeof text) != nullptr)
-    family = 4;
-  else if (len == sizeof peer && peer.af == AF_INET6 &&
-           inet_ntop(AF_INET6, peer.ip6, text, sizeof text) != nullptr)
-    family = 6;
-  else
-    return Napi::Number::New(env, EPROTO);
-
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("family", Napi::Number::New(env, family));
-  result.Set("address", Napi::String::New(env, text));
-  result.Set("port", Napi::Number::New(env, ntohs(peer.port)));
-  return result;
+  // A shorter answer means something else answered this optname.
+  return Napi::Number::New(env, len == sizeof(struct ttm_peer) ? 0 : EPROTO);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

@@ -9,6 +9,7 @@
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 
+import { PEER_RECORD_BYTES } from '../peer-record.js';
 import { binding } from '../binding.js';
 
 export type ProbeResult =
@@ -49,8 +50,8 @@ export async function probeOptname(optname: number): Promise<ProbeResult> {
     sockets.push(socket);
     const fd = (socket as unknown as HandleOwner)._handle?.fd;
     if (typeof fd !== 'number' || fd < 0) return { answered: false, reason: 'the accepted socket has no fd' };
-    const result = getPeer(fd, optname);
-    if (typeof result !== 'number') return { answered: true, errno: 'OK' };
+    const result = getPeer(fd, optname, new Uint8Array(PEER_RECORD_BYTES));
+    if (result === 0) return { answered: true, errno: 'OK' };
     return { answered: true, errno: getSystemErrorName(-result) };
   } catch (err) {
     return { answered: false, reason: `no loopback TCP connection: ${(err as Error).message}` };

@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 
-import { binding, setBinding, type RawBinding, type RawPeer } from '../../lib/binding.js';
+import { binding, setBinding } from '../../lib/binding.js';
+import { encodePeerRecord, type ScriptedPeer } from './peer-record-encode.js';
 
 /** Listens on an ephemeral port of `host`, closes at teardown, resolves to the port. */
 export async function listen(t: Test, server: net.Server, host = '127.0.0.1'): Promise<number> {
@@ -44,13 +45,22 @@ export interface SyscallLog {
   calls: Array<{ fd: number; optname: number }>;
 }
 
-/** Puts `getPeer` in place of the addon until the test ends; logs each call. */
-export function scriptBinding(t: Test, getPeer: RawBinding['getPeer']): SyscallLog {
+/** What a scripted addon answers: the peer the module would report, or an errno. */
+export type ScriptedAnswer = ScriptedPeer | number;
+
+/**
+ * Puts `answer` in place of the addon until the test ends; logs each call. A
+ * peer is written into the caller's record as the module would write it.
+ */
+export function scriptBinding(t: Test, answer: (fd: number, optname: number) => ScriptedAnswer): SyscallLog {
   const log: SyscallLog = { calls: [] };
   setBinding({
-    getPeer(fd, optname) {
+    getPeer(fd, optname, record) {
       log.calls.push({ fd, optname });
-      return getPeer(fd, optname);
+      const result = answer(fd, optname);
+      if (typeof result === 'number') return result;
+      encodePeerRecord(result, record);
+      return 0;
     },
   });
   t.teardown(() => setBinding(undefined));
@@ -60,12 +70,20 @@ export function scriptBinding(t: Test, getPeer: RawBinding['getPeer']): SyscallL
 /** The real addon, with each syscall logged. */
 export function countSyscalls(t: Test): SyscallLog {
   const real = binding();
-  return scriptBinding(t, (fd, optname) => real.getPeer(fd, optname));
+  const log: SyscallLog = { calls: [] };
+  setBinding({
+    getPeer(fd, optname, record) {
+      log.calls.push({ fd, optname });
+      return real.getPeer(fd, optname, record);
+    },
+  });
+  t.teardown(() => setBinding(undefined));
+  return log;
 }
 
 /** A binding that answers every connection with `peer`, as the module would. */
-export function answerWith(t: Test, peer: RawPeer): SyscallLog {
-  return scriptBinding(t, () => ({ ...peer }));
+export function answerWith(t: Test, peer: ScriptedPeer): SyscallLog {
+  return scriptBinding(t, () => peer);
 }
 
 let certificate: { key: Buffer; cert: Buffer } | undefined;
