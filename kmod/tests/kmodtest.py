@@ -17,7 +17,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 KO = os.path.join(ROOT, 'kmod', 'kgwttm.ko')
 sys.path[:0] = [os.path.join(ROOT, 'test', 'lbsim'), os.path.join(ROOT, 'test', 'lib')]
 import lbsim  # noqa: E402,F401  (re-exported for the suites)
-from lbsim import Sysctl, netstat  # noqa: E402,F401  (re-exported for the suites)
+from lbsim import Sysctl, listen, netstat  # noqa: E402,F401  (re-exported for the suites)
 from tap import TAP  # noqa: E402,F401
 
 TTM_SO_GET_PEER = 1345
@@ -112,18 +112,6 @@ def peer(sock, optname=TTM_SO_GET_PEER, buflen=20):
     if af == socket.AF_INET:
         return socket.inet_ntop(socket.AF_INET, addr[:4]), port
     return socket.inet_ntop(socket.AF_INET6, addr), port
-
-
-def listen(addr, port, family=None, v6only=None, backlog=64):
-    family = family or (socket.AF_INET6 if ':' in addr else socket.AF_INET)
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if v6only is not None:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
-    s.bind((addr, port))
-    s.listen(backlog)
-    s.settimeout(10)
-    return s
 
 
 def handshake(lb, server, dst, option=b'', **kw):

@@ -34,17 +34,6 @@ if not t.ok(not os.path.exists('/sys/module/kgwttm'), 'kgwttm is not loaded'):
     t.bail_out('kgwttm could not be unloaded')
 
 
-def listen(family, addr, port, backlog=64, v6only=None):
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if v6only is not None:
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
-    s.bind((addr, port))
-    s.listen(backlog)
-    s.settimeout(5)
-    return s
-
-
 def accept(server):
     conn, peer = server.accept()
     conn.settimeout(5)
@@ -60,9 +49,9 @@ def getsockopt_errno(sock):
 
 
 with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
-    srv4 = listen(socket.AF_INET, lb.RS4, 8001)
-    srv6 = listen(socket.AF_INET6, lb.RS6, 8002)
-    srvds = listen(socket.AF_INET6, '::', 8003, v6only=0)
+    srv4 = lbsim.listen(lb.RS4, 8001, timeout=5)
+    srv6 = lbsim.listen(lb.RS6, 8002, timeout=5)
+    srvds = lbsim.listen('::', 8003, v6only=0, timeout=5)
     # (name, listener, destination, peer the server must see)
     ROUTES = [
         ('IPv4', srv4, (lb.RS4, 8001), lb.LIP4),
@@ -194,7 +183,7 @@ with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
         def _():
             with lbsim.Sysctl('net/ipv4/tcp_syncookies', 1):
                 family = socket.AF_INET if dst[0] == lb.RS4 else socket.AF_INET6
-                small = listen(family, dst[0], dst[1] + 100, backlog=4)
+                small = lbsim.listen(dst[0], dst[1] + 100, family=family, backlog=4, timeout=5)
                 try:
                     sent, recv = lbsim.netstat('SyncookiesSent', 'SyncookiesRecv')
                     synacks = lb.syn_flood((dst[0], dst[1] + 100), 16)
@@ -242,7 +231,7 @@ def cli(*args):
 @t.test('CLI: request sets up lbsim0 itself, sends, reads until the FIN, '
         'reports the wire option, tears down')
 def _():
-    server = listen(socket.AF_INET6, '::', 8004, v6only=0)
+    server = lbsim.listen('::', 8004, v6only=0, timeout=5)
     th = threading.Thread(target=http_once, args=(server, b'HTTP/1.1 200 OK\r\n\r\nhi'))
     th.start()
     out = cli('request', '--dst', '10.200.0.1:8004', '--format', 'ttm4be',
@@ -263,7 +252,7 @@ def _():
     assert lbsim.main(['up']) == 0
     try:
         assert os.path.exists('/sys/class/net/lbsim0')
-        server = listen(socket.AF_INET6, lbsim.RS6, 8005)
+        server = lbsim.listen(lbsim.RS6, 8005, timeout=5)
         with lbsim.LB(seed=99) as lb:
             assert not lb.created
             c = lb.connect((lb.RS6, 8005), option=lbsim.toa_v6(*lbsim.CLIENT6))

@@ -464,6 +464,20 @@ class Sysctl:
         _sysctl(self.path, self.old)
 
 
+def listen(addr, port, family=None, v6only=None, backlog=64, timeout=10):
+    """A listening TCP socket on addr:port for a test's server side (the
+    family follows the address unless given; v6only=0 makes `::` dual-stack)."""
+    family = family or (socket.AF_INET6 if ':' in addr else socket.AF_INET)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+    s.bind((addr, port))
+    s.listen(backlog)
+    s.settimeout(timeout)
+    return s
+
+
 def netstat(*names):
     """TcpExt counters from /proc/net/netstat, e.g. netstat('SyncookiesSent')."""
     with open('/proc/net/netstat') as f:
