@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../test/lib/cutil.h"
+
 #define INFLIGHT 64
 
 static int *fds;
@@ -51,27 +53,6 @@ static void raise_nofile(void)
 
 	while (setrlimit(RLIMIT_NOFILE, &rl) < 0 && rl.rlim_cur > 1024)
 		rl.rlim_cur = rl.rlim_max = rl.rlim_cur / 2;
-}
-
-static int parse_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *s4 = (void *)ss;
-	struct sockaddr_in6 *s6 = (void *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		*len = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return -1;
 }
 
 /* Opens n connections; returns the number that failed. */

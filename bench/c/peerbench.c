@@ -37,20 +37,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../test/lib/cutil.h"
+
 #define TTM_SO_GET_PEER 1345
 #define MAXPORTS 16
 
 static int lfd[MAXPORTS], nl;
 static int *fds;
 static long nfds, capfds;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void keep(int fd)
 {
@@ -105,13 +99,6 @@ struct result {
 	long calls, ok, fail;
 	int err;
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* idx: the fds to call on, in order; n of them; passes over the list. */
 static struct result run(const char *op, const int *idx, long n, long passes)

@@ -29,6 +29,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../../lib/cutil.h"
+
 #define TTM_SO_GET_PEER 1345
 
 static int lfd, do_gso, do_gpn;
@@ -122,23 +124,8 @@ int main(int argc, char **argv)
 	if (argc - optind != 2 || threads < 1)
 		goto usage;
 	replylen = strlen(reply);
-	{
-		struct sockaddr_in *s4 = (void *)&ss;
-		struct sockaddr_in6 *s6 = (void *)&ss;
-		int port = atoi(argv[optind + 1]);
-
-		if (inet_pton(AF_INET, argv[optind], &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(port);
-			sslen = sizeof(*s4);
-		} else if (inet_pton(AF_INET6, argv[optind], &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(port);
-			sslen = sizeof(*s6);
-		} else {
-			goto usage;
-		}
-	}
+	if (parse_addr(argv[optind], atoi(argv[optind + 1]), &ss, &sslen) < 0)
+		goto usage;
 	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6) {

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../lib/cutil.h"
+
 enum { ST_FREE, ST_CONNECTING, ST_READING };
 
 struct conn {
@@ -36,21 +38,6 @@ struct conn {
 	size_t got;
 	double start;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void usage(void)
 {
@@ -81,23 +68,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || total < 1 || inflight < 1)
 		usage();
-	{
-		struct sockaddr_in *s4 = (void *)&ss;
-		struct sockaddr_in6 *s6 = (void *)&ss;
-		int port = atoi(argv[optind + 1]);
-
-		if (inet_pton(AF_INET, argv[optind], &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(port);
-			sslen = sizeof(*s4);
-		} else if (inet_pton(AF_INET6, argv[optind], &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(port);
-			sslen = sizeof(*s6);
-		} else {
-			usage();
-		}
-	}
+	if (parse_addr(argv[optind], atoi(argv[optind + 1]), &ss, &sslen) < 0)
+		usage();
 	if (inflight > total)
 		inflight = total;
 
