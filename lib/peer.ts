@@ -78,6 +78,20 @@ const streamSessions = new WeakMap<http2.ServerHttp2Stream, http2.Http2Session>(
 
 let optnameOverride: number | undefined;
 let moduleOptname: number | undefined;
+// Without the module every new connection answers ENOPROTOOPT: reading sysfs
+// again for each would put a failing file read on every accept, so a module
+// loaded since is looked for at most once a second.
+const OPTNAME_REREAD_MS = 1000;
+let moduleOptnameReadAt = 0;
+
+function currentOptname(): number {
+  if (optnameOverride !== undefined) return optnameOverride;
+  if (moduleOptname === undefined) {
+    moduleOptname = loadedModuleOptname();
+    moduleOptnameReadAt = Date.now();
+  }
+  return moduleOptname;
+}
 
 const { errno } = constants;
 
@@ -171,8 +185,7 @@ const record = new Uint8Array(PEER_RECORD_BYTES);
 const CLOSED = Symbol('closed');
 
 function ask(fd: number): Peer | null | typeof CLOSED {
-  const optname = optnameOverride ?? (moduleOptname ??= loadedModuleOptname());
-  const result = binding().getPeer(fd, optname, record);
+  const result = binding().getPeer(fd, currentOptname(), record);
   if (result === 0) {
     const peer = decodePeerRecord(record);
     if (peer === null) throw systemError(errno.EPROTO); // something else answered this optname
@@ -182,8 +195,8 @@ function ask(fd: number): Peer | null | typeof CLOSED {
     case errno.ENOENT: // this connection carried no (trusted) client address
     case errno.EOPNOTSUPP: // not an IP socket (a Unix domain socket)
       return null;
-    case errno.ENOPROTOOPT: // no module: the next connection reads its optname again
-      moduleOptname = undefined;
+    case errno.ENOPROTOOPT: // no module (yet): a later connection reads its optname again
+      if (Date.now() - moduleOptnameReadAt >= OPTNAME_REREAD_MS) moduleOptname = undefined;
       return null;
     case errno.EBADF:
     case errno.ENOTSOCK:
@@ -291,7 +304,7 @@ export function rememberStreamSession(stream: http2.ServerHttp2Stream): void {
 /**
  * Sets the optname to ask the module on; `undefined` returns to the default:
  * the loaded module's `optname` parameter (read from sysfs once, and again
- * after an `ENOPROTOOPT`), else 1345.
+ * after an `ENOPROTOOPT`, at most once a second), else 1345.
  */
 export function setOptname(optname: number | undefined): void {
   if (optname !== undefined && !(Number.isInteger(optname) && optname > 0 && optname <= 0x7fffffff))
