@@ -7,7 +7,7 @@
 //   node --import tsx test/run.ts [--host-only | --guest-only | --in-guest] [--filter TEXT]
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 
 const root = join(__dirname, '..');
 const GUEST_TOTAL = '# guest-total:';
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     process.stdout.write('# failures:\n');
     for (const failure of total.failures) process.stdout.write(`#   ${failure}\n`);
   }
-  process.stdout.write(`# ${relative(process.cwd(), root) || '.'}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  process.stdout.write(`# host and guest suites: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   process.stdout.write(`${total.passed} passed, ${total.failed} failed\n`);
   process.exitCode = total.failed === 0 ? 0 : 1;
 }
