@@ -14,6 +14,12 @@ export interface RawBinding {
   getPeer(fd: number, optname: number, record: Uint8Array): number;
   /** KGWTTM_SO_GET_PEER from kmod/uapi/kgwttm.h, to check lib/'s copy against. */
   readonly defaultOptname?: number;
+  /**
+   * Opens /dev/net/tun as the TUN device `name` (IFF_TUN | IFF_NO_PI) and
+   * returns its blocking fd; throws an Error with `errno` (negative) and
+   * `syscall`. Only `kgwttm doctor`'s round trip uses it (lib/cli/tun.ts).
+   */
+  openTun?(name: string): number;
 }
 
 let loaded: RawBinding | undefined;

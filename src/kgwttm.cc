@@ -19,6 +19,8 @@
 
 static_assert(sizeof(struct ttm_peer) == 20, "the kgwttm peer ABI is 20 bytes");
 
+void InitTun(Napi::Env env, Napi::Object exports);  // src/tun.cc: openTun, for kgwttm doctor
+
 namespace {
 
 Napi::Value GetPeer(const Napi::CallbackInfo& info) {
@@ -55,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getPeer", Napi::Function::New(env, GetPeer, "getPeer"));
   // The header's optname, so that a test can check lib/'s copy of it.
   exports.Set("defaultOptname", Napi::Number::New(env, KGWTTM_SO_GET_PEER));
+  InitTun(env, exports);
   return exports;
 }
 
