@@ -16,7 +16,7 @@ export interface RawBinding {
   readonly defaultOptname?: number;
   /**
    * Opens /dev/net/tun as the TUN device `name` (IFF_TUN | IFF_NO_PI) and
-   * returns its blocking fd; throws an Error with `errno` (negative) and
+   * returns its fd, non-blocking; throws an Error with `errno` (negative) and
    * `syscall`. Only `kgwttm doctor`'s round trip uses it (lib/cli/tun.ts).
    */
   openTun?(name: string): number;

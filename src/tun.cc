@@ -3,9 +3,12 @@
 //
 // Node has no way to make the TUNSETIFF ioctl, so this is the one thing done
 // natively; everything else (addresses, routes, packets) is done in lib/. The
-// fd is blocking (lib/ reads it with fs.read on the thread pool) and
-// close-on-exec; the device lives as long as the fd, and the doctor only ever
-// opens it inside a throwaway network namespace. A failing syscall throws an
+// fd is non-blocking and close-on-exec. Non-blocking because Node cannot wait
+// on it: net.Socket refuses a character device, and an fs.read pending on a
+// blocking fd keeps a thread-pool thread in read(2) that process exit then
+// waits for forever; lib/ polls it with fs.readSync instead. The device lives
+// as long as the fd, and the doctor only ever opens it inside a throwaway
+// network namespace. A failing syscall throws an
 // Error carrying `errno` (negative, as in Node's system errors) and `syscall`;
 // lib/ names the errno, as it does for getPeer.
 
@@ -49,7 +52,7 @@ Napi::Value OpenTun(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
 
-  int fd = open(kTunPath, O_RDWR | O_CLOEXEC);
+  int fd = open(kTunPath, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return ThrowErrno(env, errno, "open");
   struct ifreq ifr;
   memset(&ifr, 0, sizeof(ifr));
