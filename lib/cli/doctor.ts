@@ -1,13 +1,16 @@
 // `kgwttm doctor`: is this host ready to report real clients, and if not, why.
 //
 // Each check reads only what the host already shows (uname, /lib/modules,
-// /proc/modules, the module's sysfs and procfs files) plus one loopback TCP
-// connection for the getsockopt probe; nothing is loaded, configured or
-// changed. The option-injection round trip (a load balancer writing the
-// option, the module reading it) needs a TUN device and addresses the module
-// trusts, which a production host must not be given for a health check: it is
-// run by the VM test suite (test/guest), and here the module's own counters
-// stand in for it: with_option > 0 means real load-balancer traffic was read.
+// /proc/modules, the module's sysfs and procfs files) plus two live tests;
+// nothing is loaded or configured on the host itself:
+// - the getsockopt probe, one loopback TCP connection: who answers the optname;
+// - the round trip, when the module is loaded: a fake load balancer writes the
+//   option into a real handshake and getRealPeer must return its client. It
+//   needs a TUN device, addresses the module trusts and a route, so it runs in
+//   a throwaway network namespace (lib/cli/roundtrip.ts); where the host does
+//   not allow one (no unshare, no privilege, no TUN) it is reported as not run,
+//   with the reason. It is the one check that proves the whole path: a module
+//   whose probes never fire still answers the loopback probe.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
@@ -15,6 +18,8 @@ import { join } from 'node:path';
 
 import { loadedModuleOptname, moduleStatus, type ModuleStatus, type StatusPaths } from '../module-status.js';
 import { probeOptname, type ProbeResult } from './probe.js';
+import { runRoundTrip, type CaseResult, type RoundTripResult } from './roundtrip.js';
+import { planRoundTrip, type PlannedCase, type RoundTripPlan } from './roundtrip-plan.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -31,6 +36,11 @@ export interface DoctorReport {
   version: string | null;
   optname: number;
   checks: Check[];
+  /**
+   * The round trip's plan and what the child saw, for scripts; null when the
+   * module is not loaded. `plan` is null when no plan fits the parameters.
+   */
+  roundTrip: { plan: RoundTripPlan | null; result: RoundTripResult } | null;
 }
 
 /** What doctor reads; tests and containers point it elsewhere. */
@@ -41,6 +51,8 @@ export interface DoctorEnv extends StatusPaths {
   kernel?: string;
   /** The getsockopt probe, default a real loopback connection. */
   probe?: (optname: number) => Promise<ProbeResult>;
+  /** The option-injection round trip, default lib/cli/roundtrip.ts in a new network namespace. */
+  roundTrip?: (plan: RoundTripPlan) => Promise<RoundTripResult>;
 }
 
 // Modules that patch the same kernel paths or hold the same optnames: Alibaba's
@@ -183,15 +195,83 @@ function trafficChecks(status: ModuleStatus): Check[] {
       });
   }
   checks.push({
-    name: 'round-trip',
+    name: 'traffic',
     status: 'info',
     message:
-      (count('with_option') > 0
-        ? `${count('with_option')} connections so far carried a client address the module read. `
-        : 'no connection so far carried a client address. ') +
-      'The option-injection round trip is not run on this host: it is in the VM test suite (test/guest).',
+      count('with_option') > 0
+        ? `${count('with_option')} connections so far carried a client address the module read`
+        : 'no connection so far carried a client address',
   });
   return checks;
+}
+
+/** `a.b.c.d:port`, `[x:y::z]:port`. */
+function hostPort(peer: { address: string; port: number }): string {
+  return peer.address.includes(':') ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
+
+function peerText(peer: { address: string; port: number } | null): string {
+  return peer === null ? 'null' : hostPort(peer);
+}
+
+/** What went wrong with one connection of the round trip, or undefined when it showed what it should. */
+function caseFailure(plan: RoundTripPlan, planned: PlannedCase, seen: CaseResult | undefined): string | undefined {
+  if (seen === undefined) return 'no result';
+  if (seen.error !== undefined) return seen.error;
+  const { client } = planned;
+  const got = seen.got;
+  if (client === null) {
+    if (got !== null) return `getRealPeer returned ${peerText(got)} for a connection without the option (expected null)`;
+  } else if (got === null || got.address !== client.address || got.port !== client.port || got.family !== client.family)
+    return `getRealPeer returned ${peerText(got)}`;
+  // getpeername: the client for 4to4 (rewrite_getname=Y), else the load balancer.
+  const expected = planned.name === '4to4' && plan.rewriteGetname && client !== null ? client : { address: plan.lb, port: planned.sport };
+  if (seen.remoteAddress !== expected.address || seen.remotePort !== expected.port)
+    return `remoteAddress:remotePort ${peerText(seen.remoteAddress === null ? null : { address: seen.remoteAddress, port: seen.remotePort ?? 0 })}, expected ${hostPort(expected)}${
+      planned.name === '4to4' ? ` (rewrite_getname=${plan.rewriteGetname ? 'Y' : 'N'})` : ''
+    }`;
+  return undefined;
+}
+
+/** Why every option was ignored, from how the counters moved during the round trip. */
+function counterHint(plan: RoundTripPlan, delta: (name: string) => number): string {
+  if (!plan.lbTrusted) return `; the fake LB ${plan.lb} is not trusted: trusted_nets is empty, so the module believes no one`;
+  if (delta('untrusted') > 0) return `; untrusted +${delta('untrusted')}: the module did not trust ${plan.lb}`;
+  if (delta('malformed') > 0) return `; malformed +${delta('malformed')}`;
+  if (delta('with_option') === 0 && delta('without_option') === 0)
+    return "; the module's counters did not move: its probes saw none of these connections (kprobes disabled? /sys/kernel/debug/kprobes/enabled)";
+  return '';
+}
+
+export function roundTripCheck(
+  plan: RoundTripPlan | { reason: string },
+  result: RoundTripResult | undefined,
+  counters: { before: Record<string, number>; after: Record<string, number> },
+): Check {
+  const name = 'round-trip';
+  if ('reason' in plan) return { name, status: 'warn', message: `not run: ${plan.reason}` };
+  if (result === undefined || !result.ran) return { name, status: 'warn', message: `not run: ${result?.reason ?? 'no result'}` };
+  const delta = (counter: string): number => (counters.after[counter] ?? 0) - (counters.before[counter] ?? 0);
+  const proofs: string[] = [];
+  const failures: string[] = [];
+  for (const planned of plan.cases) {
+    const seen = result.cases.find((c) => c.name === planned.name);
+    const wrote =
+      planned.client === null
+        ? 'a connection without the option'
+        : `${planned.name}: LB ${plan.lb} wrote ${hostPort(planned.client)} in a ${planned.format ?? '?'} option`;
+    const failure = caseFailure(plan, planned, seen);
+    if (failure !== undefined) failures.push(`${wrote}: ${failure}`);
+    else if (planned.client === null) proofs.push(`${wrote}: getRealPeer null`);
+    else
+      proofs.push(
+        `${wrote}: getRealPeer returned it${planned.name === '4to4' && plan.rewriteGetname ? ', and so did remoteAddress' : ''}`,
+      );
+  }
+  const moved = `with_option +${delta('with_option')}`;
+  if (failures.length > 0)
+    return { name, status: 'fail', message: `${failures.join('; ')}${counterHint(plan, delta)} (${moved})` };
+  return { name, status: 'ok', message: `${proofs.join('; ')} (${moved})` };
 }
 
 export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
@@ -199,18 +279,20 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
   const status = moduleStatus(env);
   const optname = loadedModuleOptname(env);
   const probe = await (env.probe ?? probeOptname)(optname);
-  return {
-    kernel,
-    loaded: status.loaded,
-    version: status.version,
-    optname,
-    checks: [
-      ...kernelChecks(env, kernel, status),
-      ...moduleChecks(status, env),
-      optnameCheck(status.loaded, optname, probe),
-      ...trafficChecks(status),
-    ],
-  };
+  const checks = [
+    ...kernelChecks(env, kernel, status),
+    ...moduleChecks(status, env),
+    optnameCheck(status.loaded, optname, probe),
+    ...trafficChecks(status),
+  ];
+  let roundTrip: DoctorReport['roundTrip'] = null;
+  if (status.loaded) {
+    const plan = planRoundTrip(status.parameters, optname);
+    const result = 'reason' in plan ? { ran: false as const, reason: plan.reason } : await (env.roundTrip ?? runRoundTrip)(plan);
+    checks.push(roundTripCheck(plan, result, { before: status.counters, after: moduleStatus(env).counters }));
+    roundTrip = { plan: 'reason' in plan ? null : plan, result };
+  }
+  return { kernel, loaded: status.loaded, version: status.version, optname, checks, roundTrip };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', info: '--' };

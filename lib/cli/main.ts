@@ -21,8 +21,11 @@ commands:
            (/sys/module/kgwttm/parameters) and counters (/proc/net/kgwttm)
   doctor   checks this host: kernel and headers, module installed and loaded,
            conflicting TOA modules (toa, vtoa), who answers getsockopt(SOL_IP,
-           optname) on a loopback connection, trusted networks, probe misses.
-           The option-injection round trip runs only in the VM test suite.
+           optname) on a loopback connection, trusted networks, probe misses,
+           and a real round trip: in a throwaway network namespace, a fake load
+           balancer on a TUN device writes a client address into a handshake's
+           option and getRealPeer must return it (needs unshare and /dev/net/tun,
+           and root or unprivileged user namespaces; else reported as not run).
 
 options:
   --json       one JSON object on stdout instead of text

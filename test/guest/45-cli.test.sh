@@ -1,19 +1,29 @@
 #!/bin/sh
 # The operator CLI on a host with the module loaded (insmod kmod/kgwttm.ko, as
 # test/build.sh built it): `kgwttm status` shows the version and counters,
-# `kgwttm doctor` finds it healthy (exit 0) and sees kgwttm answer the
-# getsockopt; after rmmod, status exits 3 again.
+# `kgwttm doctor` finds it healthy (exit 0), sees kgwttm answer the getsockopt
+# and proves the whole path with its round trip (a fake load balancer in a
+# network namespace of its own: 4to4, 6to4 and a connection without the
+# option), as root and unprivileged; the round trip is reported as not run
+# where it cannot run, and fails for real reasons: kprobes disabled (which the
+# loopback probe cannot see) and a module that trusts no one. After rmmod,
+# status exits 3 again.
 set -u
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 
 VERSION=$(cat kmod/VERSION)
 BIN=$(node -p 'require("./package.json").bin.kgwttm')
-trap 'rmmod kgwttm 2>/dev/null' EXIT
+NODE=$(command -v node)
+KPROBES=/sys/kernel/debug/kprobes/enabled
+trap '[ ! -w $KPROBES ] || echo 1 > $KPROBES; rmmod kgwttm 2>/dev/null' EXIT
 
 [ -f kmod/kgwttm.ko ] || bail "kmod/kgwttm.ko not built (test/build.sh)"
 [ ! -d /sys/module/kgwttm ] || bail "kgwttm is already loaded: a previous suite did not unload it"
 ip link set lo up 2>/dev/null
+# The round trip needs /dev/net/tun: a guest without udev has it only once tun is loaded.
+modprobe tun 2>/dev/null
+[ -c /dev/net/tun ] || bail "no /dev/net/tun after modprobe tun"
 insmod kmod/kgwttm.ko || bail "insmod kmod/kgwttm.ko failed"
 
 kgwttm() { node "$BIN" "$@"; }
@@ -25,6 +35,11 @@ const text = require("fs").readFileSync(0, "utf8");
 const holds = new Function("r", "return (" + process.argv[1] + ");");
 if (!holds(JSON.parse(text))) { console.log(text); process.exit(1); }' "$1"
 }
+
+with_option() { sed -n 's/^with_option //p' /proc/net/kgwttm; }
+
+# What the default trusted_nets (10.0.0.0/8 first) and formats give.
+ROUND_TRIP_OK='^\[ok  \] round-trip +4to4: LB 10\.0\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned it, and so did remoteAddress; 6to4: LB 10\.0\.0\.2 wrote \[2001:db8::7\]:4242 in a 254:20 option: getRealPeer returned it; a connection without the option: getRealPeer null \(with_option \+2\)$'
 
 status_shows_version_and_counters() {
 	out=$(kgwttm status) || { echo "exit $?: $out"; return 1; }
@@ -41,15 +56,96 @@ status_json() {
 }
 
 doctor_is_healthy() {
+	before=$(with_option)
 	out=$(kgwttm doctor)
 	rc=$?
+	after=$(with_option)
 	echo "$out"
-	[ "$rc" = 0 ] && echo "$out" | grep -Eq '^\[ok  \] optname +getsockopt\(SOL_IP, 1345\) on a loopback connection: ENOENT: kgwttm answers'
+	echo "with_option $before -> $after"
+	[ "$rc" = 0 ] &&
+		echo "$out" | grep -Eq '^\[ok  \] optname +getsockopt\(SOL_IP, 1345\) on a loopback connection: ENOENT: kgwttm answers' &&
+		echo "$out" | grep -Eq "$ROUND_TRIP_OK" &&
+		[ "$after" -ge $((before + 2)) ]
 }
 
 doctor_json() {
 	kgwttm doctor --json | json_check "r.healthy === true && r.exitCode === 0 && r.loaded === true && r.version === '$VERSION' &&
-		r.checks.every((c) => c.status !== 'fail') && r.checks.some((c) => c.name === 'round-trip')"
+		r.checks.every((c) => c.status !== 'fail') &&
+		r.checks.some((c) => c.name === 'round-trip' && c.status === 'ok') &&
+		r.roundTrip.plan.lb === '10.0.0.2' && r.roundTrip.result.ran === true &&
+		JSON.stringify(r.roundTrip.result.cases.map((c) => [c.name, c.got, c.remoteAddress])) === JSON.stringify([
+			['4to4', { address: '203.0.113.7', port: 4242, family: 'IPv4' }, '203.0.113.7'],
+			['6to4', { address: '2001:db8::7', port: 4242, family: 'IPv6' }, '10.0.0.2'],
+			['none', null, '10.0.0.2']])"
+}
+
+# Unprivileged: unshare --user --map-root-user --net, where the kernel allows
+# it (Debian's does); /dev/net/tun is 0600 without udev, 0666 on distributions.
+doctor_unprivileged() {
+	chmod 0666 /dev/net/tun || return 1
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp "$NODE" "$BIN" doctor)
+	rc=$?
+	chmod 0600 /dev/net/tun
+	echo "$out"
+	[ "$rc" = 0 ] && echo "$out" | grep -Eq "$ROUND_TRIP_OK"
+}
+
+# PATH without unshare (node by its full path): a warning that says why, still exit 0.
+doctor_without_unshare() {
+	out=$(PATH=/nonexistent "$NODE" "$BIN" doctor)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] && echo "$out" | grep -Eq '^\[WARN\] round-trip +not run: unshare \(util-linux\) is not installed$'
+}
+
+# Kprobes disarmed system-wide: the module is loaded and answers getsockopt
+# (the loopback check stays ok) but reads no connection; only the round trip
+# can tell.
+doctor_fails_without_kprobes() {
+	[ -w $KPROBES ] || { echo "no $KPROBES (debugfs not mounted?)"; return 1; }
+	echo 0 > $KPROBES
+	out=$(kgwttm doctor)
+	rc=$?
+	echo 1 > $KPROBES
+	echo "exit $rc"
+	echo "$out"
+	[ "$rc" = 1 ] &&
+		echo "$out" | grep -Eq '^\[ok  \] optname +.*ENOENT: kgwttm answers' &&
+		echo "$out" | grep -Eq '^\[FAIL\] round-trip +4to4: LB 10\.0\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned null; 6to4: .*: getRealPeer returned null; .*counters did not move: its probes saw none of these connections'
+}
+
+reload() {
+	rmmod kgwttm && insmod kmod/kgwttm.ko "$@"
+}
+
+# trusted_nets= (empty): the module believes no one; the round trip shows it.
+doctor_fails_trusting_no_one() {
+	reload trusted_nets= || return 1
+	out=$(kgwttm doctor)
+	rc=$?
+	echo "exit $rc"
+	echo "$out"
+	[ "$rc" = 1 ] &&
+		echo "$out" | grep -Eq '^\[FAIL\] round-trip +4to4: LB 10\.200\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned null; .*the fake LB 10\.200\.0\.2 is not trusted: trusted_nets is empty'
+}
+
+# Other parameters move the plan: the first trusted IPv4 net, the formats accepted.
+doctor_follows_parameters() {
+	reload trusted_nets=fc00::/7,192.168.7.0/24 formats=200:8,254:22 || return 1
+	out=$(kgwttm doctor)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] &&
+		echo "$out" | grep -Eq '^\[ok  \] round-trip +4to4: LB 192\.168\.7\.2 wrote 203\.0\.113\.7:4242 in a 200:8 option: getRealPeer returned it, and so did remoteAddress; 6to4: LB 192\.168\.7\.2 wrote \[2001:db8::7\]:4242 in a 254:22 option: getRealPeer returned it;'
+}
+
+# No IPv4 source trusted: an IPv4 load balancer cannot be played; not run, exit 0.
+doctor_ipv6_only_trust() {
+	reload trusted_nets=fc00::/7 || return 1
+	out=$(kgwttm doctor)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] && echo "$out" | grep -Eq '^\[WARN\] round-trip +not run: trusted_nets=fc00::/7 holds no IPv4 network'
 }
 
 status_after_rmmod() {
@@ -60,7 +156,13 @@ status_after_rmmod() {
 
 check "kgwttm status: loaded, version $VERSION, parameters and counters (exit 0)" status_shows_version_and_counters
 check "kgwttm status --json: version, every counter, the parameters" status_json
-check "kgwttm doctor: exit 0, kgwttm answers getsockopt(SOL_IP, 1345) with ENOENT on loopback" doctor_is_healthy
-check "kgwttm doctor --json: healthy, no failed check" doctor_json
+check "kgwttm doctor: exit 0, ENOENT on loopback, the round trip ok for 4to4, 6to4 and no option, with_option +2" doctor_is_healthy
+check "kgwttm doctor --json: healthy, no failed check, the round trip's plan and results" doctor_json
+check "kgwttm doctor as nobody: the round trip in an unprivileged user namespace" doctor_unprivileged
+check "kgwttm doctor without unshare on PATH: round trip not run, says why, exit 0" doctor_without_unshare
+check "kgwttm doctor with kprobes disabled: loopback probe ok, round trip FAIL, exit 1" doctor_fails_without_kprobes
+check "kgwttm doctor with trusted_nets= empty: round trip FAIL (LB not trusted), exit 1" doctor_fails_trusting_no_one
+check "kgwttm doctor with trusted_nets=fc00::/7,192.168.7.0/24 formats=200:8,254:22: LB and formats follow" doctor_follows_parameters
+check "kgwttm doctor with only IPv6 trusted: round trip not run, says why, exit 0" doctor_ipv6_only_trust
 check "after rmmod: kgwttm status exits 3" status_after_rmmod
 tap_done

@@ -81,11 +81,14 @@ t.test('the tarball holds the API, the sources and a prebuild, and nothing else'
     'package/package.json',
     'package/binding.gyp',
     'package/src/kgwttm.cc',
+    'package/src/tun.cc',
     'package/kmod/uapi/kgwttm.h',
     'package/dist/index.js',
     'package/dist/index.d.ts',
     'package/dist/index.mjs',
     'package/dist/index.d.mts',
+    'package/dist/cli/main.js',
+    'package/dist/cli/roundtrip-child.js',
     `package/prebuilds/${process.platform}-${process.arch}/kgwttm.node`,
   ])
     t.ok(files.includes(expected), expected);
