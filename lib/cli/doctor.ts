@@ -243,14 +243,15 @@ function counterHint(plan: RoundTripPlan, delta: (name: string) => number): stri
   return '';
 }
 
-export function roundTripCheck(
+/** The verdict on a round trip: what the fake LB wrote against what the server's side saw. */
+function roundTripCheck(
   plan: RoundTripPlan | { reason: string },
-  result: RoundTripResult | undefined,
+  result: RoundTripResult,
   counters: { before: Record<string, number>; after: Record<string, number> },
 ): Check {
   const name = 'round-trip';
+  if (!result.ran) return { name, status: 'warn', message: `not run: ${result.reason}` };
   if ('reason' in plan) return { name, status: 'warn', message: `not run: ${plan.reason}` };
-  if (result === undefined || !result.ran) return { name, status: 'warn', message: `not run: ${result?.reason ?? 'no result'}` };
   const delta = (counter: string): number => (counters.after[counter] ?? 0) - (counters.before[counter] ?? 0);
   const proofs: string[] = [];
   const failures: string[] = [];
