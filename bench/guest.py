@@ -57,8 +57,8 @@ if QUICK:
     SCALE = dict(levels=[100, 1000], rounds=3, sample=500, passes=2)
 else:
     CALL = dict(rounds=9, batch=500, passes=5, warmup=4)
-    SETUP_CFG = dict(rounds=7, conns=1500, inflight=64)
-    BULK_CFG = dict(rounds=9, seconds=1.5)
+    SETUP_CFG = dict(rounds=9, conns=1500, inflight=64)
+    BULK_CFG = dict(rounds=15, seconds=1.0)
     SCALE = dict(levels=[1000, 10000, 100000], rounds=7, sample=2000, passes=3)
 # Opening connections is the slow part of the scale benchmark (a few hundred
 # per second in TCG on a busy host): stop growing when this many seconds went
@@ -396,18 +396,68 @@ def bench_setup():
 
 # ------------------------------------------------------------------ 2b. bulk
 
-def bulk_once(params, secs, port=7301):
+# The functions kgwttm probes (kmod/capture.c, kmod/getname.c). A trace
+# kprobe on each (beside the module's own, on the same addresses) counts how
+# often they ran: the module's handlers cannot run more often than that.
+KPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "tcp_v4_destroy_sock",
+           "inet_getname", "inet6_getname")
+TRACING = "/sys/kernel/tracing"
+
+
+class ProbeHits:
+    """Counts the calls of KPROBED through trace kprobes (kprobe_profile)."""
+
+    def __enter__(self):
+        for fn in KPROBED:
+            self._define("p:kgwttm_bench/%s %s" % (fn, fn))
+        with open(TRACING + "/tracing_on", "w") as f:
+            f.write("0")            # hits are counted with the ring buffer off
+        with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
+            f.write("1")
+        return self
+
+    def counts(self):
+        hits = {}
+        with open(TRACING + "/kprobe_profile") as f:
+            for line in f:
+                name, n = line.split()[:2]      # the event name, without its group
+                if name in KPROBED:
+                    hits[name] = int(n)
+        return hits
+
+    def __exit__(self, *exc):
+        with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
+            f.write("0")
+        for fn in KPROBED:
+            self._define("-:kgwttm_bench/%s" % fn)
+
+    @staticmethod
+    def _define(line):
+        # O_APPEND keeps the other definitions; Python's "a" mode would also
+        # lseek, which tracefs refuses (EINVAL). One definition per write(2).
+        fd = os.open(TRACING + "/kprobe_events", os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+
+
+def bulk_once(params, secs, port=7301, hits=None):
     module_set(params)
     rcv = subprocess.Popen([BULK, "recv", RS4, str(port)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = rcv.stderr.readline()
     if "listening" not in line:
         raise RuntimeError("bulk recv: %r" % line)
+    before = hits.counts() if hits else {}
     sh(*as_lb(BULK, "send", RS4, str(port), str(secs)), env=lb_env())
     out, _ = rcv.communicate(timeout=60)
     res = json.loads(out.strip().splitlines()[-1])
     if res["tracked"] != (params is not None):
         raise RuntimeError("bulk: tracked=%s with params %r" % (res["tracked"], params))
+    if hits:
+        after = hits.counts()
+        res["probe_hits"] = {fn: after.get(fn, 0) - before.get(fn, 0) for fn in KPROBED}
     return res
 
 
@@ -415,21 +465,29 @@ def bench_bulk():
     R, S = BULK_CFG["rounds"], BULK_CFG["seconds"]
     cfgs = [("loaded", []), ("unloaded", None)]
     mbs = {"loaded": [], "unloaded": []}
+    hits_per_run, mb_per_run = [], []
     bulk_once([], S / 2)
-    for r in range(R):
-        order = cfgs if r % 2 == 0 else cfgs[::-1]
-        line = []
-        for name, params in order:
-            x = bulk_once(params, S)
-            mbs[name].append(x["median_window_mb_per_s"])
-            line.append("%s=%.0fMB/s" % (name, x["median_window_mb_per_s"]))
-        log("bulk round %d: %s" % (r + 1, " ".join(line)))
+    with ProbeHits() as hits:
+        for r in range(R):
+            order = cfgs if r % 2 == 0 else cfgs[::-1]
+            line = []
+            for name, params in order:
+                x = bulk_once(params, S, hits=hits)
+                mbs[name].append(x["median_window_mb_per_s"])
+                line.append("%s=%.0fMB/s" % (name, x["median_window_mb_per_s"]))
+                if params is not None:
+                    hits_per_run.append(x["probe_hits"])
+                    mb_per_run.append(x["bytes"] / 1e6)
+            log("bulk round %d: %s probe hits %s" % (r + 1, " ".join(line), hits_per_run[-1]))
     module_set(None)
     return {
         "rounds": R, "seconds": S,
         "mb_per_s": {k: summary(v) for k, v in mbs.items()},
         "ratio": {"loaded_vs_unloaded": summary(ratios(mbs["loaded"], mbs["unloaded"]))},
         "per_round": mbs,
+        # per loaded run: how often each probed function ran, and the MB moved
+        "probe_hits": {fn: summary([h[fn] for h in hits_per_run]) for fn in KPROBED},
+        "mb_per_run": summary(mb_per_run),
     }
 
 
