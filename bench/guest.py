@@ -329,18 +329,29 @@ def bench_call():
 
 # ------------------------------------------------------------------ 2. connection setup
 
-SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None)]
+# "probes": not loaded, but trace kprobes/kretprobes on the functions the
+# module probes: what the probing mechanism costs without kgwttm's handlers.
+SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None),
+                 ("probes_only", "probes")]
 
 
 def setup_once(params, n, inflight, port=7201):
+    if params == "probes":
+        module_set(None)
+        with ProbeHits(like_module=True):
+            time.sleep(SETTLE)
+            return setup_once(None, n, inflight, port)
     module_set(params)
     before = counters()
-    srv = subprocess.Popen([ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
+    # The server and the load generator each pinned to a vCPU of their own:
+    # left to the scheduler, runs fell into two modes (about 700 and 1,250
+    # connections/s) whichever the configuration, depending on placement.
+    srv = subprocess.Popen(["taskset", "-c", "1", ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = srv.stderr.readline()
     if "listening" not in line:
         raise RuntimeError("acceptsrv: %r" % line)
-    p = sh(*as_lb(LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
+    p = sh(*as_lb("taskset", "-c", "0", LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
            check=False, env=lb_env())
     try:
         out, _ = srv.communicate(timeout=20)
@@ -367,15 +378,16 @@ def bench_setup():
     for name, params in SETUP_CONFIGS:      # warm-up, one of each
         setup_once(params, N // 2, C)
     for r in range(R):
-        order = SETUP_CONFIGS[r % 3:] + SETUP_CONFIGS[:r % 3]
-        if (r // 3) % 2:
+        k = len(SETUP_CONFIGS)
+        order = SETUP_CONFIGS[r % k:] + SETUP_CONFIGS[:r % k]
+        if (r // k) % 2:
             order.reverse()
         line = []
         for name, params in order:
             x = setup_once(params, N, C)
             cps[name].append(x["cps"])
             line.append("%s=%.0f/s" % (name, x["cps"]))
-            if params is not None:
+            if isinstance(params, list):     # the module loaded
                 checks["with_option_short"] += max(0, N - x["with_option"])
                 checks["missed"] += x["missed"]
                 checks["live_after_max"] = max(checks["live_after_max"], x["live_after"])
@@ -388,6 +400,7 @@ def bench_setup():
         "ratio": {
             "loaded_vs_unloaded": summary(ratios(cps["loaded"], cps["unloaded"])),
             "rewrite_off_vs_unloaded": summary(ratios(cps["rewrite_off"], cps["unloaded"])),
+            "probes_only_vs_unloaded": summary(ratios(cps["probes_only"], cps["unloaded"])),
         },
         "checks": checks,
         "per_round": cps,
@@ -404,12 +417,22 @@ KPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "tcp_v4_destroy_sock"
 TRACING = "/sys/kernel/tracing"
 
 
+# The ones kgwttm hooks with a kretprobe (entry and return), not a kprobe.
+KRETPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "inet_getname", "inet6_getname")
+
+
 class ProbeHits:
-    """Counts the calls of KPROBED through trace kprobes (kprobe_profile)."""
+    """Counts the calls of KPROBED through trace kprobes (kprobe_profile).
+    like_module: a trace kretprobe where kgwttm has a kretprobe, so that the
+    probes cost what the module's do, less the module's own handlers."""
+
+    def __init__(self, like_module=False):
+        self.like_module = like_module
 
     def __enter__(self):
         for fn in KPROBED:
-            self._define("p:kgwttm_bench/%s %s" % (fn, fn))
+            kind = "r" if self.like_module and fn in KRETPROBED else "p"
+            self._define("%s:kgwttm_bench/%s %s" % (kind, fn, fn))
         with open(TRACING + "/tracing_on", "w") as f:
             f.write("0")            # hits are counted with the ring buffer off
         with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:

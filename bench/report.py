@@ -8,6 +8,7 @@ import argparse
 import json
 import math
 import random
+import statistics
 
 
 def fmt(x, nd=2):
@@ -24,6 +25,10 @@ def rng(s, nd=2):
 
 def verdict(ok):
     return "**met**" if ok else "**missed**"
+
+
+def ratios(a, b):
+    return [x / y for x, y in zip(a, b)]
 
 
 def median_ci(values, iters=4000, seed=1):
@@ -124,6 +129,10 @@ def tables(d):
         row("| connections/s, loaded rewrite_getname=0 ÷ not loaded | %s | %s | %s | | |"
             % (fmt(r["rewrite_off_vs_unloaded"]["median"], 3), rng(r["rewrite_off_vs_unloaded"], 3),
                fmt_ci(median_ci(ratios(pr["rewrite_off"], pr["unloaded"])))))
+        if "probes_only" in pr:
+            row("| connections/s, no module but trace kprobes on the same functions (the probing alone) ÷ not loaded | %s | %s | %s | | |"
+                % (fmt(r["probes_only_vs_unloaded"]["median"], 3), rng(r["probes_only_vs_unloaded"], 3),
+                   fmt_ci(median_ci(ratios(pr["probes_only"], pr["unloaded"])))))
         if "bulk" in d:
             b = d["bulk"]
             br = b["ratio"]["loaded_vs_unloaded"]
@@ -143,7 +152,9 @@ def tables(d):
         row("| absolute (TCG; for scale only) | median | min – max |")
         row("|---|---|---|")
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
-                         ("unloaded", "not loaded")]:
+                         ("unloaded", "not loaded"), ("probes_only", "not loaded, trace kprobes alone")]:
+            if k not in cps:
+                continue
             row("| connections/s, %s | %s | %s |" % (label, fmt(cps[k]["median"], 0), rng(cps[k], 0)))
         if "bulk" in d:
             for k, label in [("loaded", "loaded"), ("unloaded", "not loaded")]:
