@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,29 +30,7 @@
 
 #define INFLIGHT 64
 
-static int *fds;
-static long nfds, capfds;
-
-static void keep(int fd)
-{
-	if (nfds == capfds) {
-		capfds = capfds ? capfds * 2 : 4096;
-		fds = realloc(fds, capfds * sizeof(*fds));
-		if (!fds) {
-			perror("holdconns: realloc");
-			exit(1);
-		}
-	}
-	fds[nfds++] = fd;
-}
-
-static void raise_nofile(void)
-{
-	struct rlimit rl = { 1048576, 1048576 };
-
-	while (setrlimit(RLIMIT_NOFILE, &rl) < 0 && rl.rlim_cur > 1024)
-		rl.rlim_cur = rl.rlim_max = rl.rlim_cur / 2;
-}
+static struct fdlist held;
 
 /* Opens n connections; returns the number that failed. */
 static long open_conns(long n, const struct sockaddr_storage *ss, socklen_t sslen)
@@ -106,7 +83,7 @@ static long open_conns(long n, const struct sockaddr_storage *ss, socklen_t ssle
 				close(fd);
 				continue;
 			}
-			keep(fd);
+			fdlist_push(&held, fd);
 		}
 	}
 	close(ep);
@@ -119,11 +96,11 @@ static void close_all(void)
 {
 	struct linger lg = { 1, 0 };
 
-	for (long i = 0; i < nfds; i++) {
-		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(fds[i]);
+	for (long i = 0; i < held.n; i++) {
+		setsockopt(held.fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(held.fd[i]);
 	}
-	nfds = 0;
+	held.n = 0;
 }
 
 int main(void)
@@ -147,7 +124,7 @@ int main(void)
 			}
 			long errors = open_conns(n, &ss, sslen);
 
-			printf("opened %ld %ld\n", nfds, errors);
+			printf("opened %ld %ld\n", held.n, errors);
 		} else if (strncmp(line, "close", 5) == 0) {
 			close_all();
 			printf("closed\n");

@@ -11,7 +11,7 @@
  *   accept TOTAL                accept until TOTAL connections are held, or
  *                               until none came for 20 s; answers "accepted N"
  *                               (N: connections held now)
- *   run OP START COUNT PASSES   OP on fds[START .. START+COUNT), PASSES times
+ *   run OP START COUNT PASSES   OP on held.fd[START .. START+COUNT), PASSES times
  *                               over the range (COUNT 1: one fd, PASSES calls)
  *   rand OP COUNT PASSES SEED   OP on COUNT fds drawn at random (with SEED)
  *                               out of all held, PASSES times over the sample
@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,21 +42,7 @@
 #define MAXPORTS 16
 
 static int lfd[MAXPORTS], nl;
-static int *fds;
-static long nfds, capfds;
-
-static void keep(int fd)
-{
-	if (nfds == capfds) {
-		capfds = capfds ? capfds * 2 : 4096;
-		fds = realloc(fds, capfds * sizeof(*fds));
-		if (!fds) {
-			perror("peerbench: realloc");
-			exit(1);
-		}
-	}
-	fds[nfds++] = fd;
-}
+static struct fdlist held;
 
 static void accept_until(long total)
 {
@@ -65,12 +50,12 @@ static void accept_until(long total)
 
 	for (int i = 0; i < nl; i++)
 		p[i] = (struct pollfd){ .fd = lfd[i], .events = POLLIN };
-	while (nfds < total) {
+	while (held.n < total) {
 		if (poll(p, nl, 20000) <= 0) {
-			fprintf(stderr, "peerbench: no connection for 20 s (%ld of %ld)\n", nfds, total);
+			fprintf(stderr, "peerbench: no connection for 20 s (%ld of %ld)\n", held.n, total);
 			return;
 		}
-		for (int i = 0; i < nl && nfds < total; i++) {
+		for (int i = 0; i < nl && held.n < total; i++) {
 			if (!(p[i].revents & POLLIN))
 				continue;
 			for (;;) {
@@ -83,8 +68,8 @@ static void accept_until(long total)
 					}
 					break;
 				}
-				keep(fd);
-				if (nfds >= total)
+				fdlist_push(&held, fd);
+				if (held.n >= total)
 					break;
 			}
 		}
@@ -116,7 +101,7 @@ static struct result run(const char *op, const int *idx, long n, long passes)
 		for (long i = 0; i < n; i++) {
 			socklen_t l = gso ? sizeof(buf) : sizeof(int);
 
-			if (getsockopt(fds[idx[i]], SOL_IP, optname, buf, &l) == 0)
+			if (getsockopt(held.fd[idx[i]], SOL_IP, optname, buf, &l) == 0)
 				r.ok++;
 			else
 				r.fail++, r.err = errno;
@@ -143,7 +128,6 @@ static void report(struct result r)
 
 int main(int argc, char **argv)
 {
-	struct rlimit rl = { 1048576, 1048576 };
 	char line[256], *ports, *tok;
 	int one = 1;
 
@@ -151,8 +135,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: peerbench IP PORT[,PORT...]\n");
 		return 2;
 	}
-	while (setrlimit(RLIMIT_NOFILE, &rl) < 0 && rl.rlim_cur > 1024)
-		rl.rlim_cur = rl.rlim_max = rl.rlim_cur / 2;
+	raise_nofile();
 	ports = strdup(argv[2]);
 	for (tok = strtok(ports, ","); tok && nl < MAXPORTS; tok = strtok(NULL, ",")) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(tok)) };
@@ -178,9 +161,9 @@ int main(int argc, char **argv)
 
 		if (sscanf(line, "accept %ld", &a) == 1) {
 			accept_until(a);
-			printf("accepted %ld\n", nfds);
+			printf("accepted %ld\n", held.n);
 		} else if (sscanf(line, "run %7s %ld %ld %ld", op, &a, &b, &c) == 4) {
-			if (a < 0 || b < 1 || a + b > nfds) {
+			if (a < 0 || b < 1 || a + b > held.n) {
 				printf("error range\n");
 				continue;
 			}
@@ -191,7 +174,7 @@ int main(int argc, char **argv)
 			report(run(op, idx, b, c));
 			free(idx);
 		} else if (sscanf(line, "rand %7s %ld %ld %u", op, &b, &c, &seed) == 4) {
-			if (b < 1 || !nfds) {
+			if (b < 1 || !held.n) {
 				printf("error range\n");
 				continue;
 			}
@@ -199,13 +182,13 @@ int main(int argc, char **argv)
 
 			srandom(seed);
 			for (long i = 0; i < b; i++)
-				idx[i] = random() % nfds;
+				idx[i] = random() % held.n;
 			report(run(op, idx, b, c));
 			free(idx);
 		} else if (strncmp(line, "close", 5) == 0) {
-			for (long i = 0; i < nfds; i++)
-				close(fds[i]);
-			nfds = 0;
+			for (long i = 0; i < held.n; i++)
+				close(held.fd[i]);
+			held.n = 0;
 			printf("closed\n");
 		} else {
 			printf("error unknown command\n");
