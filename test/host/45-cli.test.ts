@@ -5,12 +5,13 @@
 // procfs/sysfs trees written for the test.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
+import { fakeLoadedHost, type FakeHost, type FakeHostOptions } from './cli-fixtures.js';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
@@ -31,29 +32,9 @@ function json(run: Run): Record<string, unknown> {
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
 
-/** A procfs and sysfs as a host with the module loaded shows them. */
-function loadedHost(t: Test, opts: { modules?: string; trusted?: string; counters?: string } = {}): { proc: string; sys: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = join(dir, 'proc');
-  const sys = join(dir, 'sys');
-  const params = join(sys, 'module', 'kgwttm', 'parameters');
-  mkdirSync(join(proc, 'net'), { recursive: true });
-  mkdirSync(params, { recursive: true });
-  writeFileSync(join(proc, 'modules'), opts.modules ?? 'kgwttm 61440 0 - Live 0x0000000000000000\n');
-  writeFileSync(
-    join(proc, 'net', 'kgwttm'),
-    opts.counters ?? 'version 0.1.0\nwith_option 12\nwithout_option 3\nmalformed 0\nuntrusted 0\nnomem 0\nmissed 0\nlive 5\nentry_bytes 96\n',
-  );
-  const values: Record<string, string> = {
-    optname: '1345',
-    formats: '254:8,254:20,254:22',
-    trusted_nets: opts.trusted ?? '10.0.0.0/8,fc00::/7',
-    rewrite_getname: 'Y',
-  };
-  for (const [name, value] of Object.entries(values)) writeFileSync(join(params, name), `${value}\n`);
-  return { proc, sys };
-}
+// A host whose module has seen some traffic.
+const TRAFFIC = { with_option: 12, without_option: 3, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 5, entry_bytes: 96 };
+const loadedHost = (t: Test, opts: FakeHostOptions = {}): FakeHost => fakeLoadedHost(t, { counters: TRAFFIC, ...opts });
 
 function byName(checks: Check[]): Record<string, Check> {
   return Object.fromEntries(checks.map((check) => [check.name, check]));
@@ -162,7 +143,7 @@ t.test('doctor warns when every source is trusted, or options come only from unt
   const any = await doctor({ ...loadedHost(t, { trusted: 'any' }), probe, roundTrip });
   t.equal(byName(any.checks).trust?.status, 'warn');
   t.match(byName(any.checks).trust?.message, /forge/);
-  const counters = 'version 0.1.0\nwith_option 0\nwithout_option 0\nmalformed 0\nuntrusted 7\nnomem 0\nmissed 2\nlive 0\nentry_bytes 96\n';
+  const counters = { with_option: 0, without_option: 0, malformed: 0, untrusted: 7, nomem: 0, missed: 2, live: 0, entry_bytes: 96 };
   const outside = await doctor({ ...loadedHost(t, { counters }), probe, roundTrip });
   t.equal(byName(outside.checks).trust?.status, 'warn');
   t.match(byName(outside.checks).trust?.message, /7 options came from sources outside trusted_nets/);

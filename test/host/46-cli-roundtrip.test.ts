@@ -11,12 +11,11 @@
 // The guest suite (test/guest/45-cli.test.sh) runs it against the module.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
+import { fakeLoadedHost } from './cli-fixtures.js';
 import {
   ACK,
   RST,
@@ -176,26 +175,6 @@ t.test('the plan: the LB in the first usable IPv4 net of trusted_nets, the forma
   t.equal(new Set(ports).size, ports.length, 'each connection its own source port');
 });
 
-/** A procfs and sysfs of a loaded module, its counters rewritable (as the round trip would move them). */
-function loadedHost(t: Test, trusted = '10.0.0.0/8,fc00::/7', rewrite = 'Y'): { proc: string; sys: string; counters: (text: Record<string, number>) => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-roundtrip-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = join(dir, 'proc');
-  const sys = join(dir, 'sys');
-  const params = join(sys, 'module', 'kgwttm', 'parameters');
-  mkdirSync(join(proc, 'net'), { recursive: true });
-  mkdirSync(params, { recursive: true });
-  writeFileSync(join(proc, 'modules'), 'kgwttm 61440 0 - Live 0x0000000000000000\n');
-  const counters = (values: Record<string, number>): void =>
-    writeFileSync(
-      join(proc, 'net', 'kgwttm'),
-      'version 0.1.0\n' + Object.entries({ with_option: 0, without_option: 0, malformed: 0, untrusted: 0, ...values }).map(([k, v]) => `${k} ${v}\n`).join(''),
-    );
-  counters({});
-  for (const [name, value] of Object.entries({ optname: '1345', formats: '254:8,254:20,254:22', trusted_nets: trusted, rewrite_getname: rewrite }))
-    writeFileSync(join(params, name), `${value}\n`);
-  return { proc, sys, counters };
-}
 
 const probe = async (): Promise<{ answered: true; errno: string }> => ({ answered: true, errno: 'ENOENT' });
 
@@ -214,7 +193,7 @@ function roundTripCheck(checks: Check[]): Check | undefined {
 }
 
 t.test('doctor: a round trip that shows every client is ok, and says what it proved', async (t) => {
-  const host = loadedHost(t);
+  const host = fakeLoadedHost(t);
   const plans: RoundTripPlan[] = [];
   const report = await doctor({
     ...host,
@@ -238,7 +217,7 @@ t.test('doctor: a round trip that shows every client is ok, and says what it pro
   t.same(report.checks.filter((check) => check.status === 'fail'), []);
   t.match(report.roundTrip, { plan: { lb: '10.0.0.2' }, result: { ran: true } }, 'the JSON report carries plan and result');
 
-  const noRewrite = loadedHost(t, '10.0.0.0/8', 'N');
+  const noRewrite = fakeLoadedHost(t, { trusted: '10.0.0.0/8', rewrite: 'N' });
   const plain = await doctor({ ...noRewrite, probe, roundTrip: async (plan) => ({ ran: true, cases: healthyCases(plan) }) });
   t.equal(roundTripCheck(plain.checks)?.status, 'ok', 'rewrite_getname=N: the 4to4 remoteAddress is the LB');
   t.notMatch(roundTripCheck(plain.checks)?.message, /remoteAddress/);
@@ -246,7 +225,7 @@ t.test('doctor: a round trip that shows every client is ok, and says what it pro
 
 t.test('doctor: each way a connection can come back wrong is a failure that names it', async (t) => {
   const wrong = async (t: Test, change: (cases: CaseResult[]) => void, moved: Record<string, number> = { with_option: 2, without_option: 1 }): Promise<Check | undefined> => {
-    const host = loadedHost(t);
+    const host = fakeLoadedHost(t);
     const report = await doctor({
       ...host,
       probe,
@@ -300,7 +279,7 @@ t.test('doctor: each way a connection can come back wrong is a failure that name
   t.match(missing?.message, /^a connection without the option: no result/);
 
   // An empty trusted_nets: the plan's LB is not trusted, and the failure says so.
-  const host = loadedHost(t, '');
+  const host = fakeLoadedHost(t, { trusted: '' });
   const empty = await doctor({
     ...host,
     probe,
@@ -311,7 +290,7 @@ t.test('doctor: each way a connection can come back wrong is a failure that name
 
 t.test('doctor: not run is a warning with the reason; no round trip without the module or an IPv4 trusted net', async (t) => {
   const notRun = await doctor({
-    ...loadedHost(t),
+    ...fakeLoadedHost(t),
     probe,
     roundTrip: async (): Promise<RoundTripResult> => ({ ran: false, reason: 'unshare --net: unshare failed: Operation not permitted' }),
   });
@@ -323,7 +302,7 @@ t.test('doctor: not run is a warning with the reason; no round trip without the 
     called++;
     return { ran: false, reason: 'called' };
   };
-  const v6 = await doctor({ ...loadedHost(t, 'fc00::/7'), probe, roundTrip });
+  const v6 = await doctor({ ...fakeLoadedHost(t, { trusted: 'fc00::/7' }), probe, roundTrip });
   t.match(roundTripCheck(v6.checks), { status: 'warn', message: /^not run: trusted_nets=fc00::\/7 holds no IPv4 network/ });
   t.match(v6.roundTrip, { plan: null, result: { ran: false } });
   const unloaded = await doctor({ proc: '/nonexistent', sys: '/nonexistent', probe: async () => ({ answered: true, errno: 'ENOPROTOOPT' }), roundTrip });
