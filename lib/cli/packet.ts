@@ -94,7 +94,8 @@ export function ttmPeer(address: string, port: number): Uint8Array {
   return tcpOption(254, body);
 }
 
-export interface TcpSegment {
+/** The addresses, ports, sequence numbers and flags of a segment, written or read. */
+interface TcpHeaderFields {
   src: string;
   dst: string;
   sport: number;
@@ -102,6 +103,9 @@ export interface TcpSegment {
   seq: number;
   ack: number;
   flags: number;
+}
+
+export interface TcpSegment extends TcpHeaderFields {
   window?: number;
   /** Option bytes; padded with EOL (zero) to a multiple of 4, at most 40. */
   options?: Uint8Array;
@@ -151,14 +155,7 @@ export function ipv4TcpPacket(segment: TcpSegment): Buffer {
   return packet;
 }
 
-export interface ParsedTcp {
-  src: string;
-  dst: string;
-  sport: number;
-  dport: number;
-  seq: number;
-  ack: number;
-  flags: number;
+export interface ParsedTcp extends TcpHeaderFields {
   options: Buffer;
   payload: Buffer;
   /** Both the IP header and the TCP checksum verify. */
