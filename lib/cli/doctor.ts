@@ -243,15 +243,18 @@ function counterHint(plan: RoundTripPlan, delta: (name: string) => number): stri
   return '';
 }
 
+function notRun(reason: string): Check {
+  return { name: 'round-trip', status: 'warn', message: `not run: ${reason}` };
+}
+
 /** The verdict on a round trip: what the fake LB wrote against what the server's side saw. */
 function roundTripCheck(
-  plan: RoundTripPlan | { reason: string },
+  plan: RoundTripPlan,
   result: RoundTripResult,
   counters: { before: Record<string, number>; after: Record<string, number> },
 ): Check {
   const name = 'round-trip';
-  if (!result.ran) return { name, status: 'warn', message: `not run: ${result.reason}` };
-  if ('reason' in plan) return { name, status: 'warn', message: `not run: ${plan.reason}` };
+  if (!result.ran) return notRun(result.reason);
   const delta = (counter: string): number => (counters.after[counter] ?? 0) - (counters.before[counter] ?? 0);
   const proofs: string[] = [];
   const failures: string[] = [];
@@ -289,9 +292,14 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
   let roundTrip: DoctorReport['roundTrip'] = null;
   if (status.loaded) {
     const plan = planRoundTrip(status.parameters, optname);
-    const result = 'reason' in plan ? { ran: false as const, reason: plan.reason } : await (env.roundTrip ?? runRoundTrip)(plan);
-    checks.push(roundTripCheck(plan, result, { before: status.counters, after: moduleStatus(env).counters }));
-    roundTrip = { plan: 'reason' in plan ? null : plan, result };
+    if ('reason' in plan) {
+      checks.push(notRun(plan.reason));
+      roundTrip = { plan: null, result: { ran: false, reason: plan.reason } };
+    } else {
+      const result = await (env.roundTrip ?? runRoundTrip)(plan);
+      checks.push(roundTripCheck(plan, result, { before: status.counters, after: moduleStatus(env).counters }));
+      roundTrip = { plan, result };
+    }
   }
   return { kernel, loaded: status.loaded, version: status.version, optname, checks, roundTrip };
 }
