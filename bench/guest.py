@@ -336,10 +336,8 @@ SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloa
 
 
 def setup_once(params, n, inflight, port=7201):
-    if params == "probes":
-        module_set(None)
+    if params == "probes":          # the not-loaded run, with trace kprobes on
         with ProbeHits(like_module=True):
-            time.sleep(SETTLE)
             return setup_once(None, n, inflight, port)
     module_set(params)
     before = counters()
@@ -414,11 +412,9 @@ def bench_setup():
 # often they ran: the module's handlers cannot run more often than that.
 KPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "tcp_v4_destroy_sock",
            "inet_getname", "inet6_getname")
-TRACING = "/sys/kernel/tracing"
-
-
 # The ones kgwttm hooks with a kretprobe (entry and return), not a kprobe.
 KRETPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "inet_getname", "inet6_getname")
+TRACING = "/sys/kernel/tracing"
 
 
 class ProbeHits:
