@@ -335,6 +335,11 @@ SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloa
                  ("probes_only", "probes")]
 
 
+def pinned(cpu):
+    """taskset prefix pinning to a vCPU of its own, when there are two."""
+    return ["taskset", "-c", str(cpu)] if (os.cpu_count() or 1) >= 2 else []
+
+
 def setup_once(params, n, inflight, port=7201):
     if params == "probes":          # the not-loaded run, with trace kprobes on
         with ProbeHits(like_module=True):
@@ -344,12 +349,12 @@ def setup_once(params, n, inflight, port=7201):
     # The server and the load generator each pinned to a vCPU of their own:
     # left to the scheduler, runs fell into two modes (about 700 and 1,250
     # connections/s) whichever the configuration, depending on placement.
-    srv = subprocess.Popen(["taskset", "-c", "1", ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
+    srv = subprocess.Popen(pinned(1) + [ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = srv.stderr.readline()
     if "listening" not in line:
         raise RuntimeError("acceptsrv: %r" % line)
-    p = sh(*as_lb("taskset", "-c", "0", LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
+    p = sh(*as_lb(*pinned(0), LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
            check=False, env=lb_env())
     try:
         out, _ = srv.communicate(timeout=20)

@@ -15,7 +15,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-WRITE=0 QUICK=0 ONLY="" MEM=4096 TIMEOUT=1500
+WRITE=0 QUICK=0 ONLY="" MEM=4096 TIMEOUT=1500 VMCLOCK="--cpus 2"
 ARGS="$*"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
+	--icount) VMCLOCK="--cpus 1 --icount"; shift ;;
 	*) echo "usage: bench/run.sh [--write] [--quick] [--only LIST] [--mem MiB] [--timeout S]" >&2; exit 2 ;;
 	esac
 done
@@ -60,7 +61,7 @@ step "booting the VM (--mem $MEM, 2 CPUs); guest progress follows"
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 set +e
-test/vm/run --mem "$MEM" --cpus 2 --timeout "$TIMEOUT" --append "slub_debug=- slub_nomerge" -- \
+test/vm/run --mem "$MEM" $VMCLOCK --timeout "$TIMEOUT" --append "slub_debug=- slub_nomerge" -- \
 	python3 bench/guest.py >"$OUT/guest.out"
 rc=$?
 set -e

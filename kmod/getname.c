@@ -47,8 +47,12 @@ static int kgwttm_getname_entry(struct kretprobe_instance *ri,
 	struct kgwttm_getname_call *c = (struct kgwttm_getname_call *)ri->data;
 	struct socket *sock = (struct socket *)kgwttm_regs_arg(regs, 0);
 
-	/* getsockname(), or not a stream socket: skip the return handler. */
-	if (!kgwttm_regs_arg(regs, 2) || sock->type != SOCK_STREAM)
+	/*
+	 * getsockname(), not a stream socket, or a socket that cannot have a
+	 * client: skip the return handler.
+	 */
+	if (!kgwttm_regs_arg(regs, 2) || sock->type != SOCK_STREAM ||
+	    !sock->sk || !kgwttm_store_may_hold(sock->sk))
 		return 1;
 	c->sock = sock;
 	c->uaddr = (struct sockaddr *)kgwttm_regs_arg(regs, 1);

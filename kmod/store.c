@@ -95,6 +95,8 @@ void kgwttm_store_detach(const struct sock *sk)
 {
 	struct kgwttm_entry *e;
 
+	if (!kgwttm_store_may_hold(sk))
+		return;
 	rcu_read_lock();
 	e = rhashtable_lookup(&kgwttm_store, &sk, kgwttm_store_params);
 	if (e && !rhashtable_remove_fast(&kgwttm_store, &e->node,
@@ -110,6 +112,8 @@ bool kgwttm_store_get(struct sock *sk, struct ttm_peer *peer)
 	struct kgwttm_entry *e;
 	bool found = false;
 
+	if (!kgwttm_store_may_hold(sk))
+		return false;
 	rcu_read_lock();
 	e = rhashtable_lookup(&kgwttm_store, &sk, kgwttm_store_params);
 	if (e && kgwttm_entry_owned_by(e, sk)) {
