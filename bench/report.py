@@ -67,14 +67,26 @@ def buckets_estimate(n):
     return 2 ** math.ceil(math.log2(max(n / 0.75, 4)))
 
 
+def units(d):
+    """Labels for guest time: under icount (bench/run.sh's default) a guest
+    nanosecond is one guest instruction."""
+    if d.get("clock") == "icount":
+        return dict(per_call="guest instructions per call", abs="absolute, for scale",
+                    cps="connections per 10⁹ guest instructions", mbs="MB per 10⁹ guest instructions",
+                    op="instructions", spread="run-to-run spread")
+    return dict(per_call="ns per call", abs="TCG, absolute: for scale only", cps="connections/s",
+                mbs="MB/s", op="ns", spread="±15% drift")
+
+
 def tables(d):
     out = []
     row = out.append
+    u = units(d)
     if "call" in d:
         c = d["call"]
         r, ns = c["ratio"], c["ns"]
-        row("### 1. The call (ns per call: median of chunks of 50 calls; %d rounds of %d fresh connections per side, after %d warm-up rounds)"
-            % (c["rounds"], c["batch"], c.get("warmup", 1)))
+        row("### 1. The call (%s: median of chunks of 50 calls; %d rounds of %d fresh connections per side, after %d warm-up rounds)"
+            % (u["per_call"], c["rounds"], c["batch"], c.get("warmup", 1)))
         row("")
         row("| measurement | median | min – max per round | target | |")
         row("|---|---|---|---|---|")
@@ -100,7 +112,7 @@ def tables(d):
         row("| bare C getsockopt, one fd over and over ÷ each fd once | %s× | %s | | |"
             % (fmt(r["c_same_fd_vs_c"]["median"]), rng(r["c_same_fd_vs_c"])))
         row("")
-        row("| ns per call (TCG, absolute: for scale only) | median | min – max |")
+        row("| %s (%s) | median | min – max |" % (u["per_call"], u["abs"]))
         row("|---|---|---|")
         for k, label in [("c_first", "bare C getsockopt(SOL_IP, 1345), each fd once"),
                          ("c_same_fd", "bare C getsockopt, one fd repeatedly"),
@@ -149,17 +161,30 @@ def tables(d):
                 % (fmt(b["mb_per_run"]["median"], 0), b["mb_per_run"]["n"],
                    ", ".join("`%s` %d" % (fn, h["max"]) for fn, h in b["probe_hits"].items())))
         row("")
-        row("| absolute (TCG; for scale only) | median | min – max |")
+        row("| %s | median | min – max |" % u["abs"])
         row("|---|---|---|")
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
                          ("unloaded", "not loaded"), ("probes_only", "not loaded, trace kprobes alone")]:
             if k not in cps:
                 continue
-            row("| connections/s, %s | %s | %s |" % (label, fmt(cps[k]["median"], 0), rng(cps[k], 0)))
+            row("| %s, %s | %s | %s |" % (u["cps"], label, fmt(cps[k]["median"], 0), rng(cps[k], 0)))
+        if d.get("clock") == "icount":
+            # 10⁹ instructions ÷ connections: what one connection costs the
+            # whole guest (both ends, the simulated LB, acceptsrv's calls).
+            per = {k: [1e9 / x for x in pr[k]] for k in pr}
+            extra = lambda k: statistics.median(a - b for a, b in zip(per[k], per["unloaded"]))
+            row("| guest instructions per connection, not loaded (both ends and the simulated LB) | %s | %s |"
+                % (fmt(statistics.median(per["unloaded"]), 0),
+                   "%s – %s" % (fmt(min(per["unloaded"]), 0), fmt(max(per["unloaded"]), 0))))
+            for k, label in [("loaded", "kgwttm loaded"), ("rewrite_off", "kgwttm loaded, rewrite_getname=0"),
+                             ("probes_only", "trace kprobes alone")]:
+                if k in per:
+                    row("| instructions added per connection, %s (median of the per-round differences) | %s | |"
+                        % (label, fmt(extra(k), 0)))
         if "bulk" in d:
             for k, label in [("loaded", "loaded"), ("unloaded", "not loaded")]:
                 m = d["bulk"]["mb_per_s"][k]
-                row("| bulk MB/s (median of 100 ms windows), %s | %s | %s |" % (label, fmt(m["median"], 0), rng(m, 0)))
+                row("| bulk %s (median of 100 ms windows), %s | %s | %s |" % (u["mbs"], label, fmt(m["median"], 0), rng(m, 0)))
         row("")
         row("Checks over the %d connections made with the module loaded: every one captured (%d short), "
             "%d probe misses, live entries back to 0 after each run (highest left: %d)."
@@ -171,7 +196,7 @@ def tables(d):
         row("### 3. Scale (getsockopt on a random sample of the open connections; %d rounds alternating with getsockopt(SOL_IP, IP_TTL))"
             % (lv[0]["ns_gso"]["n"] if lv else 0))
         row("")
-        row("| tracked connections open (live) | kgwttm getsockopt ns | IP_TTL getsockopt ns | ratio kgwttm ÷ IP_TTL, median | min – max |")
+        row("| tracked connections open (live) | kgwttm getsockopt %s | IP_TTL getsockopt %s | ratio kgwttm ÷ IP_TTL, median | min – max |" % (u["op"], u["op"]))
         row("|---|---|---|---|---|")
         for x in lv:
             row("| %s%s | %s | %s | %s | %s |"
@@ -181,8 +206,8 @@ def tables(d):
         if len(lv) >= 2:
             growth = lv[-1]["ratio_gso_vs_ttl"]["median"] / lv[0]["ratio_gso_vs_ttl"]["median"]
             row("")
-            row("Flatness: ratio at %s ÷ ratio at %s = **%s** (target: flat, i.e. within the ±15%% drift: %s)."
-                % ("{:,}".format(lv[-1]["live"]), "{:,}".format(lv[0]["live"]), fmt(growth, 3),
+            row("Flatness: ratio at %s ÷ ratio at %s = **%s** (target: flat, i.e. within the %s: %s)."
+                % ("{:,}".format(lv[-1]["live"]), "{:,}".format(lv[0]["live"]), fmt(growth, 3), u["spread"],
                    verdict(growth <= 1.15)))
         row("")
         row("### 4. Memory")
@@ -215,7 +240,34 @@ def tables(d):
     return "\n".join(out)
 
 
-METHOD = """\
+CLOCK_ICOUNT = """\
+## Method
+
+Everything runs in one boot of the test VM (`test/vm/run --icount`: QEMU TCG,
+one vCPU, Debian's 6.1 kernel), booted with `slub_debug=-` (the test suites
+boot with SLUB debugging, which would dominate every allocation) and
+`slub_nomerge` (so that the module's `kgwttm_entry` cache keeps its own line
+in /proc/slabinfo).
+
+**The guest's clock counts instructions.** QEMU runs with `-icount
+shift=0,sleep=off`: guest time advances by 1 ns per guest instruction
+executed, and an idle vCPU jumps to its next timer. Every time measured
+inside the guest (`clock_gettime`, the TSC) is therefore an instruction
+count, and a ratio is a ratio of work done, whatever else the shared host is
+doing: rounds agree to a fraction of a percent, where wall-clock TCG rounds
+drifted by ±15–20% (`bench/run.sh --wallclock` still runs that way, on two
+vCPUs). What an instruction count leaves out: cache and TLB misses, branch
+mispredictions, and the cycles a syscall's entry and exit cost on real
+hardware beyond its instructions (mitigations), so syscall-heavy paths weigh
+relatively less here than on a real CPU. icount needs a single vCPU: both
+ends of every connection share it.
+Every comparison is still a ratio measured inside one run: the things
+compared alternate round by round (the order flips every round), each round
+gives one paired ratio, and the table shows the median and the min–max of
+those per-round ratios. No timing is asserted in any test suite.
+"""
+
+CLOCK_WALL = """\
 ## Method
 
 Everything runs in one boot of the test VM (`test/vm/run`: QEMU TCG, 2 vCPUs,
@@ -227,6 +279,9 @@ between rounds, so every comparison is a ratio measured inside one run: the
 things compared alternate round by round (the order flips every round), each
 round gives one paired ratio, and the table shows the median and the min–max
 of those per-round ratios. No timing is asserted in any test suite.
+"""
+
+METHOD = """\
 
 1. **The call** (`bench/call.mjs`, `bench/c/peerbench.c`, clients from
    `bench/c/holdconns.c` inside the simulated LB, `run-as-lb.sh --format toa4`).
@@ -258,9 +313,10 @@ of those per-round ratios. No timing is asserted in any test suite.
    answer is checked (no null, no failed getsockopt).
 2. **Connection setup** (`test/lbsim/realstack`: `loadgen -R` in the LB netns,
    `acceptsrv -p` on the RS, which calls getpeername on each connection as a
-   server that logs its peer would; the load generator pinned to vCPU 0, the
-   server to vCPU 1, since left to the scheduler runs fell into two modes,
-   about 700 and 1,250 connections/s, whatever the configuration). Each round
+   server that logs its peer would; with two vCPUs (`--wallclock`), the load
+   generator is pinned to vCPU 0 and the server to vCPU 1, since left to the
+   scheduler runs fell into two modes, about 700 and 1,250 connections/s,
+   whatever the configuration). Each round
    runs four configurations in a rotating order: module loaded; loaded with
    `rewrite_getname=0`; not loaded; and not loaded but with trace kprobes
    (`r:` where kgwttm has a kretprobe, `p:` on `tcp_v4_destroy_sock`) on the
@@ -286,8 +342,8 @@ of those per-round ratios. No timing is asserted in any test suite.
    times `getsockopt(SOL_IP, 1345)` and, alternating, `getsockopt(SOL_IP,
    IP_TTL)` (same syscall path into `ip_getsockopt`, no table behind it) on the
    same random sample of fds drawn over all open connections. The ratio of the
-   two is what must stay flat as the table grows; the absolute ns drift with
-   the host. Opening connections is the slow part in TCG: growth stops when
+   two is what must stay flat as the table grows. Opening connections is the
+   slow part in TCG: growth stops when
    its time budget (`KGWTTM_BENCH_SCALE_BUDGET`, default 360 s) is spent, and
    the table says so.
 4. **Memory**: `entry_bytes` from /proc/net/kgwttm, the `kgwttm_entry` line
@@ -326,9 +382,11 @@ def main():
     a = ap.parse_args()
     with open(a.json) as f:
         d = json.load(f)
-    env = ("Run %s; command `%s`; commit %s (kgwttm.ko sha256 %s…); guest kernel %s, %s vCPUs, %s MiB, "
+    env = ("Run %s; command `%s`; commit %s (kgwttm.ko sha256 %s…); guest kernel %s, %s vCPUs, %s, %s MiB, "
            "node %s; host %s CPUs, load average at start %s; whole guest run %s s."
-           % (a.date, a.command, a.commit, a.ko_sha, d["kernel"], d["cpus"], d["mem_kib"] // 1024,
+           % (a.date, a.command, a.commit, a.ko_sha, d["kernel"], d["cpus"],
+              "guest clock counting instructions (icount)" if d.get("clock") == "icount" else "wall-clock guest time",
+              d["mem_kib"] // 1024,
               d["node"], a.host_cpus, a.host_load, d["elapsed_s"]))
     body = tables(d)
     if d.get("quick"):
@@ -339,7 +397,8 @@ def main():
             f.write("# kgwttm benchmarks\n\n")
             f.write("Produced by `%s` on %s (UTC). Re-run it to reproduce; raw JSON of a run is left in "
                     "`bench/.out/last.json`.\n\n" % (a.command, a.date))
-            f.write(env + "\n\n## Results\n\n" + body + "\n" + METHOD)
+            clock = CLOCK_ICOUNT if d.get("clock") == "icount" else CLOCK_WALL
+            f.write(env + "\n\n## Results\n\n" + body + "\n" + clock + "\n" + METHOD)
 
 
 if __name__ == "__main__":

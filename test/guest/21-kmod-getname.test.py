@@ -75,6 +75,26 @@ with k.Module(), lbsim.LB(seed=30) as lb:
         server.close()
         assert got == ((c.src, c.sport), (c.src, c.sport), 'ENOENT'), got
 
+    # The module skips sockets whose cookie was never generated (they cannot
+    # have an entry); one that sock_diag, SO_COOKIE or BPF gave a cookie goes
+    # through the lookup, with or without a client.
+    SO_COOKIE = 57
+
+    @t.test('SO_COOKIE asked first: no option still gives the LB, an option still the client')
+    def _():
+        server = k.listen(RS4, 2113)
+        got = {}
+        for name, option in (('none', b''), ('toa4', TOA4)):
+            c, conn, accepted = k.handshake(lb, server, (RS4, 2113), option)
+            cookie = conn.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8)
+            got[name] = (cookie != bytes(8), conn.getpeername(), k.peer(conn))
+            want_lb = (c.src, c.sport)
+            k.close(c, conn)
+            got[name + '_want_lb'] = want_lb
+        server.close()
+        assert got['none'] == (True, got['none_want_lb'], 'ENOENT'), got
+        assert got['toa4'] == (True, C4, C4), got
+
 with k.Module(rewrite_getname=0), lbsim.LB(seed=31) as lb:
     RS4, RS6, M = lb.RS4, lb.RS6, k.mapped
     scenario(lb, 'rewrite_getname=0, 4to4: accept and getpeername return the LB, getsockopt the client',
