@@ -155,8 +155,8 @@ def tables(d):
             b = d["bulk"]
             row("")
             row("What an established flow pays: during each loaded bulk run (one connection, "
-                "%s MB moved, median), the functions kgwttm probes ran this often (trace kprobes "
-                "on the same addresses, /sys/kernel/tracing/kprobe_profile; max over %d runs): %s. "
+                "%s MB moved, median), the functions kgwttm hooks ran this often (trace kprobes "
+                "on them, /sys/kernel/tracing/kprobe_profile; max over %d runs): %s. "
                 "Those are the run's own handshake, its getpeername and the closes, none per segment."
                 % (fmt(b["mb_per_run"]["median"], 0), b["mb_per_run"]["n"],
                    ", ".join("`%s` %d" % (fn, h["max"]) for fn, h in b["probe_hits"].items())))
@@ -318,10 +318,11 @@ METHOD = """\
    scheduler runs fell into two modes, about 700 and 1,250 connections/s,
    whatever the configuration). Each round
    runs four configurations in a rotating order: module loaded; loaded with
-   `rewrite_getname=0`; not loaded; and not loaded but with trace kprobes
-   (`r:` where kgwttm has a kretprobe, `p:` on `tcp_v4_destroy_sock`) on the
-   five functions kgwttm probes, which costs what the probing mechanism costs
-   without kgwttm's handlers. The module is reloaded before every run. `-R`
+   `rewrite_getname=0`; not loaded; and not loaded but with the tracer on
+   the hooks kgwttm uses (trace kretprobes `r:` on the four functions where
+   kgwttm has a kretprobe, and the `tcp:tcp_destroy_sock` event where it has
+   its tracepoint probe; the ring buffer off), which costs what the hooking
+   mechanism costs without kgwttm's handlers. The module is reloaded before every run. `-R`
    closes with RST so that no TIME_WAIT piles up across rounds. One warm-up
    run per configuration. The verdict comes from a 95% bootstrap interval of
    the median of the per-round ratios (4,000 resamples, fixed seed): met when
@@ -333,7 +334,7 @@ METHOD = """\
    robust to the host preempting the VM) and checks that the module tracked (or
    did not track) it. Throughput is "equal within noise" when the interval of
    the median ratio contains 1. Trace kprobes on the five functions kgwttm
-   probes count how often each ran during each loaded run: the cost an
+   hooks count how often each ran during each loaded run: the cost an
    established flow pays is those calls, not a per-segment one. After every
    module load or unload the run waits 1 s (the kprobe optimizer turns int3
    probes into jumps a few jiffies after registration).

@@ -12,8 +12,14 @@
  * tcp_v4_syn_recv_sock(): the v6 probe leaves IPv4 skbs to the v4 one, so each
  * connection is captured once.
  *
- * A kprobe on tcp_v4_destroy_sock() (the destroy of IPv4 and IPv6 TCP
- * sockets alike) drops the entry.
+ * The tcp:tcp_destroy_sock tracepoint drops the entry. It fires at the top
+ * of tcp_v4_destroy_sock() (since 4.15), which destroys IPv4 and IPv6 TCP
+ * sockets alike, so it sees every socket a kprobe there would; but a
+ * tracepoint probe is a direct call, where a kprobe goes through ftrace and
+ * saves a whole register frame, and this runs for every TCP socket the host
+ * closes, tracked or not. The tracepoint is not exported to modules: it is
+ * found by name (for_each_kernel_tracepoint) and hooked through the exported
+ * tracepoint_probe_register().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +28,7 @@
 #include <linux/kprobes.h>
 #include <linux/net.h>
 #include <linux/tcp.h>
+#include <linux/tracepoint.h>
 #include <net/sock.h>
 
 #include "capture.h"
@@ -128,10 +135,10 @@ static int kgwttm_capture_ret(struct kretprobe_instance *ri, struct pt_regs *reg
 	return 0;
 }
 
-static int kgwttm_destroy_pre(struct kprobe *p, struct pt_regs *regs)
+/* The probe of tcp:tcp_destroy_sock: TP_PROTO(struct sock *sk). */
+static void kgwttm_destroy_probe(void *data, struct sock *sk)
 {
-	kgwttm_store_detach((const struct sock *)kgwttm_regs_arg(regs, 0));
-	return 0;
+	kgwttm_store_detach(sk);
 }
 
 static struct kretprobe kgwttm_syn_recv_v4 = {
@@ -157,14 +164,20 @@ static struct kretprobe *kgwttm_syn_recv[] = {
 #endif
 };
 
-static struct kprobe kgwttm_destroy = {
-	.symbol_name = "tcp_v4_destroy_sock",
-	.pre_handler = kgwttm_destroy_pre,
-};
+#define KGWTTM_DESTROY_TRACEPOINT	"tcp_destroy_sock"
 
+static struct tracepoint *kgwttm_destroy_tp;
+
+static void kgwttm_find_destroy_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, KGWTTM_DESTROY_TRACEPOINT))
+		*(struct tracepoint **)priv = tp;
+}
+
+/* A tracepoint probe is never missed: only the kretprobes count. */
 unsigned long kgwttm_capture_missed(void)
 {
-	unsigned long n = kgwttm_destroy.nmissed;
+	unsigned long n = 0;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(kgwttm_syn_recv); i++)
@@ -183,16 +196,23 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 			KGWTTM_CAPTURE_PER_CPU * num_possible_cpus();
 
 	/* Destroy first: no entry may outlive its socket. */
-	err = register_kprobe(&kgwttm_destroy);
+	kgwttm_destroy_tp = NULL;
+	for_each_kernel_tracepoint(kgwttm_find_destroy_tp, &kgwttm_destroy_tp);
+	if (!kgwttm_destroy_tp) {
+		pr_err("no tracepoint tcp:%s in this kernel\n", KGWTTM_DESTROY_TRACEPOINT);
+		return -ENOENT;
+	}
+	err = tracepoint_probe_register(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
 	if (err) {
-		pr_err("cannot probe %s: %d\n", kgwttm_destroy.symbol_name, err);
+		pr_err("cannot hook tracepoint tcp:%s: %d\n", KGWTTM_DESTROY_TRACEPOINT, err);
 		return err;
 	}
 	err = register_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
 	if (err) {
 		pr_err("cannot probe tcp_v4_syn_recv_sock/tcp_v6_syn_recv_sock: %d\n",
 		       err);
-		unregister_kprobe(&kgwttm_destroy);
+		tracepoint_probe_unregister(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
+		tracepoint_synchronize_unregister();
 		return err;
 	}
 	return 0;
@@ -201,5 +221,7 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 void kgwttm_capture_exit(void)
 {
 	unregister_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
-	unregister_kprobe(&kgwttm_destroy);
+	tracepoint_probe_unregister(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
+	/* No destroy probe runs past this point: store.c may free everything. */
+	tracepoint_synchronize_unregister();
 }

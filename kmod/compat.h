@@ -22,8 +22,9 @@
  *   fix) pass a seventh argument, opt_child_init; kretprobes read arguments 1
  *   (skb) from registers and the result, so the prototype never matters.
  * - tcp_v6_destroy_sock() calls tcp_v4_destroy_sock() up to 6.3 and is gone
- *   in 6.4+ (tcpv6_prot.destroy = tcp_v4_destroy_sock): a probe on
- *   tcp_v4_destroy_sock sees every TCP socket on all of them.
+ *   in 6.4+ (tcpv6_prot.destroy = tcp_v4_destroy_sock): the tcp_destroy_sock
+ *   tracepoint at the top of tcp_v4_destroy_sock (4.15+) sees every TCP
+ *   socket on all of them.
  * - sock_gen_cookie() is an inline over __sock_gen_cookie() since 5.12, and
  *   neither is exported to modules on any version; sock_diag_save_cookie()
  *   and sock_diag_check_cookie() are (GPL, since 4.x) and generate the cookie
@@ -41,6 +42,10 @@
 
 #ifndef CONFIG_KRETPROBES
 #error "kgwttm needs CONFIG_KRETPROBES"
+#endif
+
+#ifndef CONFIG_TRACEPOINTS
+#error "kgwttm needs CONFIG_TRACEPOINTS (tcp:tcp_destroy_sock)"
 #endif
 
 #ifndef CONFIG_NETFILTER

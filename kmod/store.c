@@ -3,7 +3,7 @@
  * Per-socket storage: the client of each connection, in a module-owned
  * rhashtable keyed by the socket's address, entries from a module-owned
  * kmem_cache. Lookups run under RCU; an entry is freed through call_rcu when
- * its socket is destroyed (capture.c's tcp_v4_destroy_sock probe).
+ * its socket is destroyed (capture.c's tcp:tcp_destroy_sock probe).
  *
  * No field of struct sock is written (sk_user_data belongs to sockmap, kTLS,
  * SMC, L2TP and sunrpc). A socket address is reused once the socket is freed,
