@@ -57,7 +57,7 @@ if QUICK:
     SCALE = dict(levels=[100, 1000], rounds=3, sample=500, passes=2)
 else:
     CALL = dict(rounds=9, batch=500, passes=5, warmup=4)
-    SETUP_CFG = dict(rounds=9, conns=1500, inflight=64)
+    SETUP_CFG = dict(rounds=15, conns=1500, inflight=64)
     BULK_CFG = dict(rounds=15, seconds=1.0)
     SCALE = dict(levels=[1000, 10000, 100000], rounds=7, sample=2000, passes=3)
 # Opening connections is the slow part of the scale benchmark (a few hundred

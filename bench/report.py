@@ -142,7 +142,7 @@ def tables(d):
             % (fmt(r["rewrite_off_vs_unloaded"]["median"], 3), rng(r["rewrite_off_vs_unloaded"], 3),
                fmt_ci(median_ci(ratios(pr["rewrite_off"], pr["unloaded"])))))
         if "probes_only" in pr:
-            row("| connections/s, no module but trace kprobes on the same functions (the probing alone) ÷ not loaded | %s | %s | %s | | |"
+            row("| connections/s, no module but the tracer on the same hooks (the hooking alone) ÷ not loaded | %s | %s | %s | | |"
                 % (fmt(r["probes_only_vs_unloaded"]["median"], 3), rng(r["probes_only_vs_unloaded"], 3),
                    fmt_ci(median_ci(ratios(pr["probes_only"], pr["unloaded"])))))
         if "bulk" in d:
@@ -164,7 +164,7 @@ def tables(d):
         row("| %s | median | min – max |" % u["abs"])
         row("|---|---|---|")
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
-                         ("unloaded", "not loaded"), ("probes_only", "not loaded, trace kprobes alone")]:
+                         ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks")]:
             if k not in cps:
                 continue
             row("| %s, %s | %s | %s |" % (u["cps"], label, fmt(cps[k]["median"], 0), rng(cps[k], 0)))
@@ -177,7 +177,7 @@ def tables(d):
                 % (fmt(statistics.median(per["unloaded"]), 0),
                    "%s – %s" % (fmt(min(per["unloaded"]), 0), fmt(max(per["unloaded"]), 0))))
             for k, label in [("loaded", "kgwttm loaded"), ("rewrite_off", "kgwttm loaded, rewrite_getname=0"),
-                             ("probes_only", "trace kprobes alone")]:
+                             ("probes_only", "the tracer on the same hooks")]:
                 if k in per:
                     row("| instructions added per connection, %s (median of the per-round differences) | %s | |"
                         % (label, fmt(extra(k), 0)))
@@ -259,8 +259,11 @@ drifted by ±15–20% (`bench/run.sh --wallclock` still runs that way, on two
 vCPUs). What an instruction count leaves out: cache and TLB misses, branch
 mispredictions, and the cycles a syscall's entry and exit cost on real
 hardware beyond its instructions (mitigations), so syscall-heavy paths weigh
-relatively less here than on a real CPU. icount needs a single vCPU: both
-ends of every connection share it.
+relatively less here than on a real CPU; in the scale table, an instruction
+count shows that a lookup does no more work among 100,000 entries than among
+1,000, not whether its cache misses grow (`--wallclock` runs see those, in
+the host's noise). icount needs a single vCPU: both ends of every connection
+share it.
 Every comparison is still a ratio measured inside one run: the things
 compared alternate round by round (the order flips every round), each round
 gives one paired ratio, and the table shows the median and the min–max of
@@ -367,6 +370,18 @@ raw socket and HTTP/2 objects sharing the connection make no second
 syscall). Tried and measured in this bench, and not kept: formatting the
 address in C (`inet_ntop` and an N-API string) was slower than the JS
 decoder; a symbol property on the socket instead of the WeakMap was no faster.
+
+With the instruction clock the pieces can be told apart (variants timed on
+fresh sockets, one run, 2026-12-02): the addon row is the syscall's 1,300
+instructions plus about 800 for the N-API call (argument conversions, the
+typed array, the return value); `addon, failing optname` shows that even a
+call whose getsockopt fails early and that builds nothing is 1.4× the C
+loop, so no N-API addon can meet 1.3×. Of what lib/
+adds, the frozen `{address, port, family}` costs about 1,200 instructions
+(the dotted-quad string about 600, `Object.freeze` about 460; a table of
+"0".."255" strings instead of number formatting saved about 50), and the two
+WeakMap insertions a few hundred each. V8 Fast API calls, which would skip
+most of the N-API cost, are not open to addons in Node 20.
 """
 
 
