@@ -1,8 +1,11 @@
 // What a backend host gets from `npm install kgwttm`: the packed tarball holds
 // the built API, the sources and a prebuild, and nothing else; installed into
 // an empty folder with no compiler on PATH it loads the prebuild; without a
-// prebuild it builds from source. Installs are offline (from npm's cache,
-// which the repository's own `npm ci` filled with the two dependencies).
+// prebuild it builds from source. Installs prefer npm's cache, which the
+// repository's own `npm ci` filled with the two dependencies' tarballs; not
+// --offline: `npm install` asks for full packuments, and `npm ci` caches only
+// the abbreviated ones (npm 11.19), so an offline install fails ENOTCACHED on
+// a fresh machine.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -43,7 +46,7 @@ function installInto(name: string, tarball: string, env: NodeJS.ProcessEnv): str
   const app = join(work, name);
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }));
-  npm(['install', '--offline', tarball], app, env);
+  npm(['install', '--prefer-offline', tarball], app, env);
   return app;
 }
 
