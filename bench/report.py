@@ -371,13 +371,13 @@ syscall). Tried and measured in this bench, and not kept: formatting the
 address in C (`inet_ntop` and an N-API string) was slower than the JS
 decoder; a symbol property on the socket instead of the WeakMap was no faster.
 
-With the instruction clock the pieces can be told apart (variants timed on
-fresh sockets, one run, 2026-12-02): the addon row is the syscall's 1,300
-instructions plus about 800 for the N-API call (argument conversions, the
-typed array, the return value); `addon, failing optname` shows that even a
-call whose getsockopt fails early and that builds nothing is 1.4× the C
-loop, so no N-API addon can meet 1.3×. Of what lib/
-adds, the frozen `{address, port, family}` costs about 1,200 instructions
+With the instruction clock the pieces can be told apart. The addon-alone
+rows are the syscall's 1,300 instructions plus about 800 for the N-API call
+(argument conversions, the typed array, the return value); `addon, failing
+optname` shows that even a call whose getsockopt fails early and that builds
+nothing is 1.4× the C loop, so no N-API addon can meet 1.3×. Of what lib/
+adds (exploratory variants of the first call timed on fresh sockets in one
+instruction-clock run on 2026-12-02; they are not part of bench/run.sh), the frozen `{address, port, family}` costs about 1,200 instructions
 (the dotted-quad string about 600, `Object.freeze` about 460; a table of
 "0".."255" strings instead of number formatting saved about 50), and the two
 WeakMap insertions a few hundred each. V8 Fast API calls, which would skip
