@@ -19,6 +19,10 @@
 //   addon_noobj START COUNT PASSES  binding().getPeer(fd, 1346): the same N-API call and
 //                                the same getsockopt path, which fails (ENOPROTOOPT) and so
 //                                builds no result object (must answer "nulls" = calls)
+//   addon_decode START COUNT     the first call's steps on fresh sockets: the addon, then
+//                                lib/'s decoder (the frozen {address, port, family})
+//   addon_decode_cache START COUNT  the same, plus the two WeakMap insertions getRealPeer
+//                                makes (under the socket and under its handle)
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -29,6 +33,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { getRealPeer } = require(join(root, 'dist', 'index.js'));
 const { binding } = require(join(root, 'dist', 'binding.js'));
+const { decodePeerRecord } = require(join(root, 'dist', 'peer-record.js'));
 
 const [ip, port] = process.argv.slice(2);
 const sockets = [];
@@ -137,7 +142,53 @@ const ops = {
   addon_noobj(start, count, passes) {
     return ops.addon(start, count, passes, 1346);
   },
+  addon_decode(start, count) {
+    const s = slice(start, count);
+    const b = binding();
+    const record = new Uint8Array(20);
+    const times = [];
+    let nulls = 0;
+    const T0 = now();
+    for (let j = 0; j < s.length; ) {
+      const end = Math.min(s.length, j + CHUNK);
+      const j0 = j;
+      const t0 = now();
+      for (; j < end; j++) {
+        const p = b.getPeer(s[j]._handle.fd, 1345, record) === 0 ? decodePeerRecord(record) : null;
+        if (p === null) nulls++;
+        else sink += p.port;
+      }
+      times.push(Number(now() - t0) / (end - j0));
+    }
+    return result(times, s.length, Number(now() - T0), nulls);
+  },
+  addon_decode_cache(start, count) {
+    const s = slice(start, count);
+    const b = binding();
+    const record = new Uint8Array(20);
+    const times = [];
+    let nulls = 0;
+    const T0 = now();
+    for (let j = 0; j < s.length; ) {
+      const end = Math.min(s.length, j + CHUNK);
+      const j0 = j;
+      const t0 = now();
+      for (; j < end; j++) {
+        const socket = s[j];
+        const handle = socket._handle;
+        const p = b.getPeer(handle.fd, 1345, record) === 0 ? decodePeerRecord(record) : null;
+        stepCache.set(handle, p);
+        stepCache.set(socket, p);
+        if (p === null) nulls++;
+        else sink += p.port;
+      }
+      times.push(Number(now() - t0) / (end - j0));
+    }
+    return result(times, s.length, Number(now() - T0), nulls);
+  },
 };
+// addon_decode_cache's own WeakMap, as big as getRealPeer's by the end.
+const stepCache = new WeakMap();
 
 const rl = createInterface({ input: process.stdin });
 let queue = Promise.resolve();

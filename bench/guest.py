@@ -234,10 +234,17 @@ def ratios(a, b):
 
 # ------------------------------------------------------------------ 1. the call
 
+# Connection sets the Node server holds: getRealPeer's, and one for each other
+# first-touch step (see bench_call).
+NODE_SETS = 4
+
+
 def bench_call():
     R, B, P = CALL["rounds"], CALL["batch"], CALL["passes"]
     # W warm-up rounds, then R measured; fresh sockets each; the Node server
-    # holds a second set that only the addon-alone first calls touch. Under
+    # holds three more sets, one for each first-touch step that is not
+    # getRealPeer (the addon alone, the addon and the decoder, and those
+    # plus the cache insertions). Under
     # TCG, V8 takes a few rounds of 500 calls to reach optimised code (the
     # first call measured 2x slower in rounds 1-3 than from round 4 on in one
     # run), and a server's steady state is what the ratios are about.
@@ -257,15 +264,16 @@ def bench_call():
             n = min(1000, total - acc1)
             _, e, acc1 = open_conns(cpb, holder, 7101, acc1 + n, n)
             err1 += e
-        while acc2 < 2 * total and not err2:
-            n = min(1000, 2 * total - acc2)
+        while acc2 < NODE_SETS * total and not err2:
+            n = min(1000, NODE_SETS * total - acc2)
             _, e, acc2 = open_conns(node, holder, 7102, acc2 + n, n)
             err2 += e
         log("call: %d + %d connections open in %.1f s (errors %d, %d)"
             % (acc1, acc2, time.time() - t0, err1, err2))
-        if err1 or err2 or acc1 != total or acc2 != 2 * total:
+        if err1 or err2 or acc1 != total or acc2 != NODE_SETS * total:
             raise RuntimeError("call: could not open %d connections per server" % total)
-        keys = ["c_first", "c_same_fd", "first", "cached", "raddr_first", "raddr", "addon", "addon_first", "addon_noobj"]
+        keys = ["c_first", "c_same_fd", "first", "cached", "raddr_first", "raddr", "addon", "addon_first", "addon_noobj",
+                "addon_decode", "addon_decode_cache"]
         rows = {k: [] for k in keys}
         nulls = 0
         for r in range(R + W):
@@ -277,10 +285,12 @@ def bench_call():
                 m["c_same_fd"] = ns_of(cpb.cmd("run gso %d 1 %d" % (s, B)))
 
             def node_side():
-                # the three first-touch measurements take turns at going first
+                # the first-touch measurements take turns at going first
                 firsts = [("first", "first %d %d" % (s, B)), ("raddr_first", "raddr_first %d %d" % (s, B)),
-                          ("addon_first", "addon %d %d 1" % (total + s, B))]
-                firsts = firsts[r % 3:] + firsts[:r % 3]
+                          ("addon_first", "addon %d %d 1" % (total + s, B)),
+                          ("addon_decode", "addon_decode %d %d" % (2 * total + s, B)),
+                          ("addon_decode_cache", "addon_decode_cache %d %d" % (3 * total + s, B))]
+                firsts = firsts[r % len(firsts):] + firsts[:r % len(firsts)]
                 again = [("cached", "cached %d %d %d" % (s, B, P)), ("raddr", "raddr %d %d %d" % (s, B, P))]
                 if r % 2:
                     again.reverse()
@@ -293,7 +303,8 @@ def bench_call():
                 side()
             if m["c_first"]["fail"] or m["c_same_fd"]["fail"]:
                 raise RuntimeError("call: bare getsockopt failed: %r" % m["c_first"])
-            nulls += int(m["first"]["nulls"] + m["cached"]["nulls"] + m["addon"]["nulls"] + m["addon_first"]["nulls"])
+            nulls += int(sum(m[k]["nulls"] for k in ("first", "cached", "addon", "addon_first", "addon_decode",
+                                                     "addon_decode_cache")))
             if m["addon_noobj"]["nulls"] != m["addon_noobj"]["calls"]:
                 raise RuntimeError("call: optname 1346 answered: %r" % m["addon_noobj"])
             if r < W:
@@ -311,6 +322,8 @@ def bench_call():
                 "addon_vs_c": summary(ratios(rows["addon"], rows["c_first"])),
                 "addon_first_vs_c": summary(ratios(rows["addon_first"], rows["c_first"])),
                 "first_vs_addon_first": summary(ratios(rows["first"], rows["addon_first"])),
+                "addon_decode_vs_c": summary(ratios(rows["addon_decode"], rows["c_first"])),
+                "addon_decode_cache_vs_c": summary(ratios(rows["addon_decode_cache"], rows["c_first"])),
                 "addon_noobj_vs_c": summary(ratios(rows["addon_noobj"], rows["c_first"])),
                 "cached_vs_raddr": summary(ratios(rows["cached"], rows["raddr"])),
                 "cached_vs_raddr_first": summary(ratios(rows["cached"], rows["raddr_first"])),

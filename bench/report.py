@@ -103,6 +103,11 @@ def tables(d):
                 % (fmt(r["addon_first_vs_c"]["median"]), rng(r["addon_first_vs_c"])))
             row("| getRealPeer, first call ÷ addon alone, first touch (what lib/ adds) | %s× | %s | | |"
                 % (fmt(r["first_vs_addon_first"]["median"]), rng(r["first_vs_addon_first"])))
+        if "addon_decode_vs_c" in r:
+            row("| first-call steps, first touch: the addon and lib/'s decoder (a frozen {address, port, family}) ÷ bare C getsockopt | %s× | %s | | |"
+                % (fmt(r["addon_decode_vs_c"]["median"]), rng(r["addon_decode_vs_c"])))
+            row("| first-call steps, first touch: the same and getRealPeer's two WeakMap insertions ÷ bare C getsockopt | %s× | %s | | |"
+                % (fmt(r["addon_decode_cache_vs_c"]["median"]), rng(r["addon_decode_cache_vs_c"])))
         row("| addon alone, on sockets already asked (binding.getPeer(fd)) ÷ bare C getsockopt | %s× | %s | | |"
             % (fmt(r["addon_vs_c"]["median"]), rng(r["addon_vs_c"])))
         row("| addon, failing optname 1346 (same call and syscall path, no result object) ÷ bare C getsockopt | %s× | %s | | |"
@@ -118,12 +123,15 @@ def tables(d):
                          ("c_same_fd", "bare C getsockopt, one fd repeatedly"),
                          ("first", "getRealPeer, first call"),
                          ("addon_first", "addon getPeer(fd) alone, first touch"),
+                         ("addon_decode", "addon + lib/'s decoder, first touch"),
+                         ("addon_decode_cache", "addon + decoder + two WeakMap insertions, first touch"),
                          ("addon", "addon getPeer(fd) alone, sockets already asked"),
                          ("addon_noobj", "addon getPeer(fd, 1346): fails, no object"),
                          ("cached", "getRealPeer, cached"),
                          ("raddr_first", "socket.remoteAddress, first read"),
                          ("raddr", "socket.remoteAddress, again")]:
-            row("| %s | %s | %s |" % (label, fmt(ns[k]["median"], 0), rng(ns[k], 0)))
+            if k in ns:
+                row("| %s | %s | %s |" % (label, fmt(ns[k]["median"], 0), rng(ns[k], 0)))
         row("")
     if "setup" in d:
         s = d["setup"]
@@ -306,6 +314,11 @@ METHOD = """\
      the first read of a socket object and its handle, cold in the caches and
      TLB like the kernel's socket is for the C loop, plus the N-API call, with
      no lib/ code. That is the floor under any JavaScript API's first call.
+     Two more sets take the first call's steps, each on sockets of its own:
+     the addon and lib/'s decoder (`decodePeerRecord`: the frozen
+     `{address, port, family}`), and the same plus the two WeakMap insertions
+     getRealPeer makes (under the socket and under its handle); the rest of
+     getRealPeer's first call is its checks and calls between these steps.
    Calls are timed in chunks of 50 and the per-call time of a measurement is the
    median over its chunks: a chunk in which the host preempted the VM is an
    outlier that the median drops (the same for every side). The first four
@@ -375,12 +388,13 @@ With the instruction clock the pieces can be told apart. The addon-alone
 rows are the syscall's 1,300 instructions plus about 800 for the N-API call
 (argument conversions, the typed array, the return value); `addon, failing
 optname` shows that even a call whose getsockopt fails early and that builds
-nothing is 1.4× the C loop, so no N-API addon can meet 1.3×. Of what lib/
-adds (exploratory variants of the first call timed on fresh sockets in one
-instruction-clock run on 2026-12-02; they are not part of bench/run.sh), the frozen `{address, port, family}` costs about 1,200 instructions
-(the dotted-quad string about 600, `Object.freeze` about 460; a table of
-"0".."255" strings instead of number formatting saved about 50), and the two
-WeakMap insertions a few hundred each. V8 Fast API calls, which would skip
+nothing is 1.4× the C loop, so no N-API addon can meet 1.3×. The
+first-call step rows split what lib/ adds: the decoder's frozen
+`{address, port, family}`, then the two cache insertions. Exploratory
+variants in one instruction-clock run on 2026-12-02 (not part of
+bench/run.sh) split the decoder further: the dotted-quad string about 600
+instructions, `Object.freeze` about 460; a table of "0".."255" strings
+instead of number formatting saved about 50. V8 Fast API calls, which would skip
 most of the N-API cost, are not open to addons in Node 20.
 """
 
