@@ -389,8 +389,12 @@ rows are the syscall's 1,300 instructions plus about 800 for the N-API call
 (argument conversions, the typed array, the return value); `addon, failing
 optname` shows that even a call whose getsockopt fails early and that builds
 nothing is 1.4× the C loop, so no N-API addon can meet 1.3×. The
-first-call step rows split what lib/ adds: the decoder's frozen
-`{address, port, family}`, then the two cache insertions. Exploratory
+first-call step rows are loops of their own, which V8 compiles and inlines
+each its own way, so they do not add up to getRealPeer's first call (the
+step with the cache insertions has come out above the whole call); read
+them one against the other. The decoder step against the addon-alone row
+is most of what lib/ adds: building the frozen `{address, port, family}`,
+more than the cache insertions or the checks around them. Exploratory
 variants in one instruction-clock run on 2026-12-02 (not part of
 bench/run.sh) split the decoder further: the dotted-quad string about 600
 instructions, `Object.freeze` about 460; a table of "0".."255" strings
