@@ -244,8 +244,8 @@ def bench_call():
     # W warm-up rounds, then R measured; fresh sockets each; the Node server
     # holds three more sets, one for each first-touch step that is not
     # getRealPeer (the addon alone, the addon and the decoder, and those
-    # plus the cache insertions). Under
-    # TCG, V8 takes a few rounds of 500 calls to reach optimised code (the
+    # plus the cache insertions). Under TCG, V8 takes a few rounds of 500
+    # calls to reach optimised code (the
     # first call measured 2x slower in rounds 1-3 than from round 4 on in one
     # run), and a server's steady state is what the ratios are about.
     W = CALL["warmup"]

@@ -73,9 +73,9 @@ def units(d):
     if d.get("clock") == "icount":
         return dict(per_call="guest instructions per call", abs="absolute, for scale",
                     cps="connections per 10⁹ guest instructions", mbs="MB per 10⁹ guest instructions",
-                    op="instructions", spread="run-to-run spread")
+                    op="instructions")
     return dict(per_call="ns per call", abs="TCG, absolute: for scale only", cps="connections/s",
-                mbs="MB/s", op="ns", spread="±15% drift")
+                mbs="MB/s", op="ns")
 
 
 def tables(d):
@@ -214,8 +214,8 @@ def tables(d):
         if len(lv) >= 2:
             growth = lv[-1]["ratio_gso_vs_ttl"]["median"] / lv[0]["ratio_gso_vs_ttl"]["median"]
             row("")
-            row("Flatness: ratio at %s ÷ ratio at %s = **%s** (target: flat, i.e. within the %s: %s)."
-                % ("{:,}".format(lv[-1]["live"]), "{:,}".format(lv[0]["live"]), fmt(growth, 3), u["spread"],
+            row("Flatness: ratio at %s ÷ ratio at %s = **%s** (target: flat, i.e. within 15%%: %s)."
+                % ("{:,}".format(lv[-1]["live"]), "{:,}".format(lv[0]["live"]), fmt(growth, 3),
                    verdict(growth <= 1.15)))
         row("")
         row("### 4. Memory")
@@ -248,15 +248,16 @@ def tables(d):
     return "\n".join(out)
 
 
-CLOCK_ICOUNT = """\
+METHOD_HEAD = """\
 ## Method
 
-Everything runs in one boot of the test VM (`test/vm/run --icount`: QEMU TCG,
-one vCPU, Debian's 6.1 kernel), booted with `slub_debug=-` (the test suites
-boot with SLUB debugging, which would dominate every allocation) and
-`slub_nomerge` (so that the module's `kgwttm_entry` cache keeps its own line
-in /proc/slabinfo).
+Everything runs in one boot of the test VM (`test/vm/run%s`: QEMU TCG, %s,
+Debian's 6.1 kernel), booted with `slub_debug=-` (the test suites boot with
+SLUB debugging, which would dominate every allocation) and `slub_nomerge` (so
+that the module's `kgwttm_entry` cache keeps its own line in /proc/slabinfo).
+"""
 
+CLOCK_ICOUNT = """\
 **The guest's clock counts instructions.** QEMU runs with `-icount
 shift=0,sleep=off`: guest time advances by 1 ns per guest instruction
 executed, and an idle vCPU jumps to its next timer. Every time measured
@@ -279,12 +280,6 @@ those per-round ratios. No timing is asserted in any test suite.
 """
 
 CLOCK_WALL = """\
-## Method
-
-Everything runs in one boot of the test VM (`test/vm/run`: QEMU TCG, 2 vCPUs,
-Debian's 6.1 kernel), booted with `slub_debug=-` (the test suites boot with
-SLUB debugging, which would dominate every allocation) and `slub_nomerge` (so
-that the module's `kgwttm_entry` cache keeps its own line in /proc/slabinfo).
 Absolute numbers in TCG on a shared host mean little and drift by ±15% or more
 between rounds, so every comparison is a ratio measured inside one run: the
 things compared alternate round by round (the order flips every round), each
@@ -431,7 +426,10 @@ def main():
             f.write("# kgwttm benchmarks\n\n")
             f.write("Produced by `%s` on %s (UTC). Re-run it to reproduce; raw JSON of a run is left in "
                     "`bench/.out/last.json`.\n\n" % (a.command, a.date))
-            clock = CLOCK_ICOUNT if d.get("clock") == "icount" else CLOCK_WALL
+            if d.get("clock") == "icount":
+                clock = METHOD_HEAD % (" --icount", "one vCPU") + "\n" + CLOCK_ICOUNT
+            else:
+                clock = METHOD_HEAD % ("", "2 vCPUs") + CLOCK_WALL
             f.write(env + "\n\n## Results\n\n" + body + "\n" + clock + "\n" + METHOD)
 
 

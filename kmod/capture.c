@@ -174,6 +174,13 @@ static void kgwttm_find_destroy_tp(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
+/* Waits for running probes: after it, store.c may free every entry. */
+static void kgwttm_destroy_unhook(void)
+{
+	tracepoint_probe_unregister(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
+	tracepoint_synchronize_unregister();
+}
+
 /* A tracepoint probe is never missed: only the kretprobes count. */
 unsigned long kgwttm_capture_missed(void)
 {
@@ -196,7 +203,6 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 			KGWTTM_CAPTURE_PER_CPU * num_possible_cpus();
 
 	/* Destroy first: no entry may outlive its socket. */
-	kgwttm_destroy_tp = NULL;
 	for_each_kernel_tracepoint(kgwttm_find_destroy_tp, &kgwttm_destroy_tp);
 	if (!kgwttm_destroy_tp) {
 		pr_err("no tracepoint tcp:%s in this kernel\n", KGWTTM_DESTROY_TRACEPOINT);
@@ -211,8 +217,7 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 	if (err) {
 		pr_err("cannot probe tcp_v4_syn_recv_sock/tcp_v6_syn_recv_sock: %d\n",
 		       err);
-		tracepoint_probe_unregister(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
-		tracepoint_synchronize_unregister();
+		kgwttm_destroy_unhook();
 		return err;
 	}
 	return 0;
@@ -221,7 +226,5 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 void kgwttm_capture_exit(void)
 {
 	unregister_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
-	tracepoint_probe_unregister(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
-	/* No destroy probe runs past this point: store.c may free everything. */
-	tracepoint_synchronize_unregister();
+	kgwttm_destroy_unhook();
 }

@@ -83,17 +83,16 @@ with k.Module(), lbsim.LB(seed=30) as lb:
     @t.test('SO_COOKIE asked first: no option still gives the LB, an option still the client')
     def _():
         server = k.listen(RS4, 2113)
-        got = {}
-        for name, option in (('none', b''), ('toa4', TOA4)):
-            c, conn, accepted = k.handshake(lb, server, (RS4, 2113), option)
-            cookie = conn.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8)
-            got[name] = (cookie != bytes(8), conn.getpeername(), k.peer(conn))
-            want_lb = (c.src, c.sport)
-            k.close(c, conn)
-            got[name + '_want_lb'] = want_lb
-        server.close()
-        assert got['none'] == (True, got['none_want_lb'], 'ENOENT'), got
-        assert got['toa4'] == (True, C4, C4), got
+        try:
+            for option, want_peer, want_opt in ((b'', 'lb', 'ENOENT'), (TOA4, C4, C4)):
+                c, conn, accepted = k.handshake(lb, server, (RS4, 2113), option)
+                cookie = conn.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8)
+                got = (cookie != bytes(8), conn.getpeername(), k.peer(conn))
+                want = (True, (c.src, c.sport) if want_peer == 'lb' else want_peer, want_opt)
+                k.close(c, conn)
+                assert got == want, (got, want)
+        finally:
+            server.close()
 
 with k.Module(rewrite_getname=0), lbsim.LB(seed=31) as lb:
     RS4, RS6, M = lb.RS4, lb.RS6, k.mapped
