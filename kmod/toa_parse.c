@@ -44,6 +44,48 @@ static int toa_family(const u8 *af)
 	return 0;
 }
 
+/* The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:a.b.c.d). */
+static const u8 toa_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/*
+ * Addresses a client beyond a load balancer cannot have: believing one would
+ * let a forged option pass for this host itself, or for nobody. A service
+ * that trusts 127.0.0.1 or ::1 must never see them come from the network.
+ */
+static bool toa_bad_v4(const u8 *a)
+{
+	return a[0] == 0 ||				/* 0.0.0.0/8: this network */
+	       a[0] == 127 ||				/* loopback */
+	       (a[0] == 169 && a[1] == 254) ||		/* link-local */
+	       a[0] >= 224;				/* multicast, class E, broadcast */
+}
+
+static bool toa_bad_v6(const u8 *a)
+{
+	static const u8 zero[12];
+
+	return !memcmp(a, zero, sizeof(zero)) ||	/* ::, ::1, IPv4-compatible */
+	       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||	/* fe80::/10 link-local */
+	       a[0] == 0xff;				/* multicast */
+}
+
+/* Checks the decoded client; an IPv4-mapped one becomes the AF_INET client. */
+static enum toa_reason toa_check(struct ttm_peer *out)
+{
+	u8 *a = (u8 *)out->all;
+
+	if (out->af == AF_INET6 && !memcmp(a, toa_v4mapped, sizeof(toa_v4mapped))) {
+		memmove(a, a + 12, 4);
+		memset(a + 4, 0, 12);
+		out->af = AF_INET;
+	}
+	if (out->af == AF_INET ? toa_bad_v4(a) : toa_bad_v6(a))
+		return TOA_BAD_ADDR;
+	if (!out->port)
+		return TOA_BAD_PORT;
+	return TOA_FOUND;
+}
+
 /* @o points at the kind byte of an option of length @optlen (8, 20 or 22). */
 static enum toa_reason toa_decode(const u8 *o, u8 optlen, struct ttm_peer *out)
 {
@@ -53,33 +95,48 @@ static enum toa_reason toa_decode(const u8 *o, u8 optlen, struct ttm_peer *out)
 		out->af = AF_INET;
 		memcpy(&out->port, o + 2, 2);
 		memcpy(out->all, o + 4, 4);
-		return TOA_FOUND;
+		return toa_check(out);
 	case 20:
 		out->af = AF_INET6;
 		memcpy(&out->port, o + 2, 2);
 		memcpy(out->all, o + 4, 16);
-		return TOA_FOUND;
+		return toa_check(out);
 	case 22:
 		out->af = toa_family(o + 2);
 		if (!out->af)
 			return TOA_BAD_FAMILY;
 		memcpy(&out->port, o + 4, 2);
 		memcpy(out->all, o + 6, out->af == AF_INET ? 4 : 16);
-		return TOA_FOUND;
+		return toa_check(out);
 	}
 	return TOA_WRONG_LEN;
+}
+
+/* Whether (kind, optlen) is accepted; *kind_seen says the kind alone was. */
+static bool toa_accepted(const struct toa_formats *fmts, u8 kind, u8 optlen,
+			 bool *kind_seen)
+{
+	unsigned int k;
+
+	for (k = 0; k < fmts->n; k++) {
+		if (fmts->f[k].kind != kind)
+			continue;
+		*kind_seen = true;
+		if (fmts->f[k].len == optlen)
+			return true;
+	}
+	return false;
 }
 
 enum toa_reason toa_parse(const u8 *opt, size_t len,
 			  const struct toa_formats *fmts, struct ttm_peer *out)
 {
 	enum toa_reason bad = TOA_NONE;
+	const u8 *found = NULL;
 	size_t i = 0;
 
 	while (i < len) {
-		bool kind_accepted = false;
-		enum toa_reason r;
-		unsigned int k;
+		bool kind_seen = false;
 		u8 optlen;
 
 		if (opt[i] == TOA_OPT_EOL)	/* the rest is padding */
@@ -88,6 +145,7 @@ enum toa_reason toa_parse(const u8 *opt, size_t len,
 			i++;
 			continue;
 		}
+		/* A broken list: nothing in it is believed. */
 		if (len - i < 2)		/* no room for the length byte */
 			return bad != TOA_NONE ? bad : TOA_OVERRUN;
 		optlen = opt[i + 1];
@@ -96,23 +154,17 @@ enum toa_reason toa_parse(const u8 *opt, size_t len,
 		if (optlen > len - i)		/* runs past the header */
 			return bad != TOA_NONE ? bad : TOA_OVERRUN;
 
-		for (k = 0; k < fmts->n; k++) {
-			if (fmts->f[k].kind != opt[i])
-				continue;
-			kind_accepted = true;
-			if (fmts->f[k].len != optlen)
-				continue;
-			r = toa_decode(opt + i, optlen, out);
-			if (r == TOA_FOUND)
-				return r;
-			if (bad == TOA_NONE)
-				bad = r;
-		}
-		if (kind_accepted && bad == TOA_NONE)
+		if (toa_accepted(fmts, opt[i], optlen, &kind_seen)) {
+			if (found)
+				return TOA_DUPLICATE;
+			found = opt + i;
+		} else if (kind_seen && bad == TOA_NONE) {
+			/* Another RFC 6994 experiment may share the kind. */
 			bad = TOA_WRONG_LEN;
+		}
 		i += optlen;
 	}
-	return bad;
+	return found ? toa_decode(found, found[1], out) : bad;
 }
 
 static bool toa_known_format(unsigned int kind, unsigned int len)
@@ -182,6 +234,14 @@ const char *toa_reason_name(enum toa_reason r)
 		return "short-optlen";
 	case TOA_OVERRUN:
 		return "overrun";
+	case TOA_BAD_ADDR:
+		return "bad-address";
+	case TOA_BAD_PORT:
+		return "bad-port";
+	case TOA_DUPLICATE:
+		return "duplicate";
+	case TOA_REASON_NR:
+		break;
 	}
 	return "?";
 }

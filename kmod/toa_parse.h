@@ -43,12 +43,25 @@ enum toa_reason {
 	TOA_BAD_FAMILY,		/* a 22-byte option whose af is neither 2 nor 10 */
 	TOA_SHORT_OPTLEN,	/* an option length below 2 */
 	TOA_OVERRUN,		/* an option runs past the end of the header */
+	TOA_BAD_ADDR,		/* an address no remote client can have */
+	TOA_BAD_PORT,		/* port 0 */
+	TOA_DUPLICATE,		/* more than one accepted option */
+	TOA_REASON_NR,
 };
 
 /*
  * Walk @len bytes of TCP options (the bytes after the 20-byte header) and
- * return TOA_FOUND with the first valid accepted option decoded into @out,
- * or why there is none: TOA_NONE, or the first malformed thing seen.
+ * return TOA_FOUND with the one accepted option decoded into @out, or why
+ * there is none: TOA_NONE, or the first malformed thing seen.
+ *
+ * The whole list is read. An ACK with two accepted options is malformed:
+ * load balancers append their option without stripping the client's own
+ * (which a client behind a trusted LB could otherwise get believed), so two
+ * options mean one of them is forged, and there is no telling which. An
+ * option whose address no client beyond the LB can have (unspecified,
+ * loopback, link-local, multicast, broadcast) or whose port is 0 is
+ * malformed too; an IPv4 client written in an IPv6 layout (::ffff:a.b.c.d)
+ * is returned as the AF_INET client it is.
  */
 enum toa_reason toa_parse(const u8 *opt, size_t len,
 			  const struct toa_formats *fmts, struct ttm_peer *out);

@@ -4,7 +4,8 @@
  * Byte 0 picks which known formats are accepted (bits 0-4) or, with bit 7
  * set, feeds the rest to the formats= parser instead; the other bytes are the
  * TCP options. Besides memory safety it checks what callers rely on: a found
- * client is AF_INET or AF_INET6, and an IPv4 one has zeroed padding.
+ * client is AF_INET or AF_INET6, an IPv4 one has zeroed padding, an IPv6 one
+ * is never IPv4-mapped, and its port is not 0.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,12 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	r = toa_parse(size > 1 ? data + 1 : NULL, size - 1, &fmts, &out);
-	if (r > TOA_OVERRUN)
+	if (r >= TOA_REASON_NR)
 		abort();
 	if (r == TOA_FOUND) {
+		static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
 		if (out.af != AF_INET && out.af != AF_INET6)
 			abort();
 		if (out.af == AF_INET && (out.all[1] || out.all[2] || out.all[3]))
+			abort();
+		if (out.af == AF_INET6 && !memcmp(out.all, v4mapped, sizeof(v4mapped)))
+			abort();
+		if (!out.port)
 			abort();
 	}
 	return 0;
