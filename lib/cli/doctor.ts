@@ -20,6 +20,7 @@ import { loadedModuleOptname, moduleStatus, type ModuleStatus, type StatusPaths 
 import { probeOptname, type ProbeResult } from './probe.js';
 import { runRoundTrip, type CaseResult, type RoundTripResult } from './roundtrip.js';
 import { planRoundTrip, type PlannedCase, type RoundTripPlan } from './roundtrip-plan.js';
+import { trustCheck } from './trust-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
 
@@ -167,20 +168,7 @@ function trafficChecks(status: ModuleStatus): Check[] {
   if (!status.loaded) return [];
   const { counters, parameters } = status;
   const count = (name: string): number => counters[name] ?? 0;
-  const checks: Check[] = [];
-  if (parameters.trusted_nets === 'any')
-    checks.push({
-      name: 'trust',
-      status: 'warn',
-      message: 'trusted_nets=any: every source is believed, so a client that reaches this host directly can forge its address; list the load balancers\' networks',
-    });
-  else if (count('untrusted') > 0 && count('with_option') === 0)
-    checks.push({
-      name: 'trust',
-      status: 'warn',
-      message: `${count('untrusted')} options came from sources outside trusted_nets (${parameters.trusted_nets ?? '?'}) and none from inside: add the load balancers' networks`,
-    });
-  else checks.push({ name: 'trust', status: 'ok', message: `options believed from ${parameters.trusted_nets ?? '?'}` });
+  const checks: Check[] = [trustCheck(parameters, counters)];
   for (const name of ['missed', 'nomem', 'malformed']) {
     if (count(name) > 0)
       checks.push({
@@ -235,7 +223,6 @@ function caseFailure(plan: RoundTripPlan, planned: PlannedCase, seen: CaseResult
 
 /** Why every option was ignored, from how the counters moved during the round trip. */
 function counterHint(plan: RoundTripPlan, delta: (name: string) => number): string {
-  if (!plan.lbTrusted) return `; the fake LB ${plan.lb} is not trusted: trusted_nets is empty, so the module believes no one`;
   if (delta('untrusted') > 0) return `; untrusted +${delta('untrusted')}: the module did not trust ${plan.lb}`;
   if (delta('malformed') > 0) return `; malformed +${delta('malformed')}`;
   if (delta('with_option') === 0 && delta('without_option') === 0)

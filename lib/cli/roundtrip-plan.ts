@@ -7,10 +7,9 @@
 // child in the network namespace (lib/cli/roundtrip-child.ts), and doctor
 // judges the child's observations against it (lib/cli/doctor.ts).
 
-import { isIPv4 } from 'node:net';
-
 import type { Peer } from '../peer.js';
-import { addressBytes, ipv4Text } from './packet.js';
+import { ipv4Text } from './packet.js';
+import { parseTrustedNets } from './trusted-nets.js';
 
 export type CaseName = '4to4' | '6to4' | 'none';
 
@@ -30,8 +29,6 @@ export interface RoundTripPlan {
   /** The server's address on the TUN device. */
   server: string;
   port: number;
-  /** False only when trusted_nets is empty: the module then believes no one, and the round trip shows it. */
-  lbTrusted: boolean;
   optname: number;
   /** rewrite_getname=Y: a 4to4 connection's remoteAddress is the client. */
   rewriteGetname: boolean;
@@ -50,11 +47,6 @@ const FORMATS_6TO4 = ['254:20', '254:22', '253:20'];
 const ANY_LB = '10.200.0.2';
 const ANY_SERVER = '10.200.0.1';
 
-interface Net4 {
-  base: number;
-  prefix: number;
-}
-
 function toNumber(bytes: Uint8Array): number {
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
 }
@@ -63,44 +55,28 @@ function toText(value: number): string {
   return ipv4Text(Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff));
 }
 
-/** The IPv4 nets of a trusted_nets value as the module parses it (`a.b.c.d/n`, a bare address, `any`). */
-function ipv4Nets(trustedNets: string): { nets: Net4[]; any: boolean; others: number } {
-  const nets: Net4[] = [];
-  let any = false;
-  let others = 0;
-  for (const token of trustedNets.split(',').map((part) => part.trim())) {
-    if (token === '') continue;
-    if (token === 'any') any = true;
-    const [address = '', prefixText] = token.split('/');
-    if (!isIPv4(address)) {
-      if (token !== 'any') others++;
-      continue;
-    }
-    const prefix = prefixText === undefined ? 32 : Number(prefixText);
-    if (prefix === 0) any = true;
-    else nets.push({ base: toNumber(addressBytes(address)), prefix });
-  }
-  return { nets, any, others };
-}
-
 /**
  * The LB and server addresses for a trusted_nets value: the LB inside the first
- * usable IPv4 net, the server beside it. Loopback (127/8) and 0/8 nets cannot
- * be a source on a TUN device and are passed over. A string when no IPv4
- * source is trusted but IPv6 ones are: the IPv4 round trip cannot run.
+ * usable IPv4 net, the server beside it; with only a /0 (or `any`), a private
+ * pair. Loopback (127/8), 0/8 and multicast nets cannot be a source on a TUN
+ * device and are passed over. A string when the round trip cannot run: an
+ * empty list (the module believes no one, which the trust check reports), or
+ * no IPv4 source trusted (this round trip plays an IPv4 load balancer).
  */
-export function pickAddresses(trustedNets: string): { lb: string; server: string; lbTrusted: boolean } | string {
-  const { nets, any, others } = ipv4Nets(trustedNets);
-  for (const { base, prefix } of nets) {
-    const first = base >>> 24;
-    if (first === 127 || first === 0 || first >= 224) continue;
-    if (prefix <= 30) return { lb: toText(base + 2), server: toText(base + 1), lbTrusted: true };
+export function pickAddresses(trustedNets: string): { lb: string; server: string } | string {
+  const nets = parseTrustedNets(trustedNets);
+  if (nets.length === 0) return 'trusted_nets is empty: the module believes no load balancer, so a fake one would prove nothing (see the trust check)';
+  const ipv4 = nets.filter((net) => net.family === 'IPv4');
+  for (const { bytes, prefix } of ipv4) {
+    const first = bytes[0]!;
+    if (prefix === 0 || first === 127 || first === 0 || first >= 224) continue;
+    const base = toNumber(bytes);
+    if (prefix <= 30) return { lb: toText(base + 2), server: toText(base + 1) };
     // A /31 or /32 holds the LB only; the server can be anywhere (the namespace is empty).
     const server = toText(base) === '192.0.2.1' ? '192.0.2.2' : '192.0.2.1';
-    return { lb: toText(base), server, lbTrusted: true };
+    return { lb: toText(base), server };
   }
-  if (any) return { lb: ANY_LB, server: ANY_SERVER, lbTrusted: true };
-  if (nets.length === 0 && others === 0) return { lb: ANY_LB, server: ANY_SERVER, lbTrusted: false };
+  if (ipv4.some((net) => net.prefix === 0)) return { lb: ANY_LB, server: ANY_SERVER };
   return `trusted_nets=${trustedNets} holds no IPv4 network a load balancer on a TUN device can use, and this round trip plays an IPv4 one`;
 }
 

@@ -13,7 +13,10 @@ export function table(entries: Record<string, string | number>, indent = '  '): 
 export function formatStatus(status: ModuleStatus): string {
   if (!status.loaded) return 'kgwttm: not loaded (modprobe kgwttm; `kgwttm doctor` says why it may not load)\n';
   const lines = [`kgwttm: loaded, version ${status.version ?? 'unknown'}`, 'parameters:'];
-  lines.push(...table(status.parameters));
+  // An empty string parameter (trusted_nets, the module's default) would print
+  // as a blank; say so instead. --json keeps the raw ''.
+  const parameters = Object.fromEntries(Object.entries(status.parameters).map(([name, value]) => [name, value === '' ? '(none)' : value]));
+  lines.push(...table(parameters));
   lines.push('counters:');
   lines.push(...table(status.counters));
   return lines.join('\n') + '\n';

@@ -36,6 +36,11 @@ function json(run: Run): Record<string, unknown> {
 const TRAFFIC = { with_option: 12, without_option: 3, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 5, entry_bytes: 96 };
 const loadedHost = (t: Test, opts: FakeHostOptions = {}): FakeHost => fakeLoadedHost(t, { counters: TRAFFIC, ...opts });
 
+// The loaded module answers the loopback probe; the round trip's own verdicts
+// are in 46-cli-roundtrip, here it cannot run.
+const probe = async (): Promise<{ answered: true; errno: string }> => ({ answered: true, errno: 'ENOENT' });
+const roundTrip = async (): Promise<{ ran: false; reason: string }> => ({ ran: false, reason: 'not on this host' });
+
 function byName(checks: Check[]): Record<string, Check> {
   return Object.fromEntries(checks.map((check) => [check.name, check]));
 }
@@ -70,13 +75,21 @@ t.test('status of a loaded module: exit 0, version, parameters and counters', as
     loaded: true,
     version: '0.1.0',
     counters: { with_option: 12, without_option: 3, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 5, entry_bytes: 96 },
-    parameters: { formats: '254:8,254:20,254:22', optname: '1345', rewrite_getname: 'Y', trusted_nets: '10.0.0.0/8,fc00::/7' },
+    parameters: { formats: '254:8,254:20,254:22', optname: '1345', rewrite_getname: 'Y', trusted_nets: '10.0.0.0/24,fd00::/64' },
   });
   const human = kgwttm('status', '--proc', proc, '--sys', sys);
   t.equal(human.code, 0);
   t.match(human.stdout, /^kgwttm: loaded, version 0\.1\.0\nparameters:\n/);
-  t.match(human.stdout, /\n {2}trusted_nets +10\.0\.0\.0\/8,fc00::\/7\n/);
+  t.match(human.stdout, /\n {2}trusted_nets +10\.0\.0\.0\/24,fd00::\/64\n/);
   t.match(human.stdout, /\ncounters:\n(.*\n)* {2}with_option +12\n/);
+});
+
+t.test('status of a module that trusts no one (its default): trusted_nets "(none)", the raw empty string in JSON', async (t) => {
+  const { proc, sys } = loadedHost(t, { trusted: '' });
+  const human = kgwttm('status', '--proc', proc, '--sys', sys);
+  t.equal(human.code, 0, 'status reports; doctor judges');
+  t.match(human.stdout, /\n {2}trusted_nets +\(none\)\n/);
+  t.equal((json(kgwttm('status', '--json', '--proc', proc, '--sys', sys)).parameters as Record<string, string>).trusted_nets, '');
 });
 
 t.test('doctor on this host: exit 3 (not loaded), the optname free, JSON with every check', async (t) => {
@@ -118,14 +131,12 @@ t.test('doctor: the optname answered by another module, or not by a loaded kgwtt
   t.equal(byName(notLoaded.checks).optname?.status, 'fail');
   t.match(byName(notLoaded.checks).optname?.message, /another module answers optname 1345/);
   const { proc, sys } = loadedHost(t);
-  // The round trip's own verdicts are in 46-cli-roundtrip; here it cannot run.
-  const roundTrip = async (): Promise<{ ran: false; reason: string }> => ({ ran: false, reason: 'not on this host' });
   const silent = await doctor({ proc, sys, probe: async () => ({ answered: true, errno: 'ENOPROTOOPT' }), roundTrip });
   t.equal(byName(silent.checks).optname?.status, 'fail');
   const healthy = await doctor({
     proc,
     sys,
-    probe: async () => ({ answered: true, errno: 'ENOENT' }),
+    probe,
     roundTrip,
   });
   t.same(
@@ -137,17 +148,79 @@ t.test('doctor: the optname answered by another module, or not by a loaded kgwtt
   t.same(byName(healthy.checks)['round-trip'], { name: 'round-trip', status: 'warn', message: 'not run: not on this host' });
 });
 
-t.test('doctor warns when every source is trusted, or options come only from untrusted sources', async (t) => {
-  const probe = async (): Promise<{ answered: true; errno: string }> => ({ answered: true, errno: 'ENOENT' });
-  const roundTrip = async (): Promise<{ ran: false; reason: string }> => ({ ran: false, reason: 'not on this host' });
-  const any = await doctor({ ...loadedHost(t, { trusted: 'any' }), probe, roundTrip });
-  t.equal(byName(any.checks).trust?.status, 'warn');
-  t.match(byName(any.checks).trust?.message, /forge/);
+const trustOf = async (t: Test, trusted: string, counters: Record<string, number> = TRAFFIC): Promise<Check | undefined> =>
+  byName((await doctor({ ...loadedHost(t, { trusted, counters }), probe, roundTrip })).checks).trust;
+
+t.test('doctor fails when nothing is trusted (the module\'s default), and says which line to set where', async (t) => {
+  for (const empty of ['', ' , ']) {
+    const trust = await trustOf(t, empty);
+    t.equal(trust?.status, 'fail', `trusted_nets=${JSON.stringify(empty)}`);
+    t.match(trust?.message, /^trusted_nets is empty: the module believes no load balancer and ignores every client address option; /);
+    t.match(trust?.message, /set trusted_nets to the load balancers' local-IP networks in \/etc\/modprobe\.d\/kgwttm\.conf /);
+    t.match(trust?.message, /"options kgwttm trusted_nets=10\.0\.0\.0\/24,fd00::\/64" with your LB subnets/);
+    t.match(trust?.message, /then reload the module: modprobe -r kgwttm && modprobe kgwttm$/);
+  }
+  const { proc, sys } = loadedHost(t, { trusted: '' });
+  const run = kgwttm('doctor', '--proc', proc, '--sys', sys);
+  t.equal(run.code, 1, 'a module that believes no one is a problem, not "not loaded"');
+  t.match(run.stdout, /^\[FAIL\] trust +trusted_nets is empty: /m);
+  t.match(run.stdout, /^\[WARN\] round-trip +not run: trusted_nets is empty/m, 'no round trip that could only fail');
+});
+
+t.test('doctor warns when every source is trusted: any, or a /0', async (t) => {
+  const any = await trustOf(t, 'any');
+  t.same(any, {
+    name: 'trust',
+    status: 'warn',
+    message: "trusted_nets=any: every source is believed, so a client that reaches this host directly can forge its address; list the load balancers' networks",
+  });
+  const v4 = await trustOf(t, '0.0.0.0/0,fd00::/64');
+  t.equal(v4?.status, 'warn');
+  t.match(v4?.message, /^trusted_nets=0\.0\.0\.0\/0,fd00::\/64: 0\.0\.0\.0\/0 believes every IPv4 source, so a client that reaches this host directly can forge its address/);
+  t.notMatch(v4?.message, /holds/, 'a /0 is not also listed as holding the private blocks');
+  const both = await trustOf(t, '10.0.0.0/24,::/0,0.0.0.0/0');
+  t.match(both?.message, /^trusted_nets=10\.0\.0\.0\/24,::\/0,0\.0\.0\.0\/0: ::\/0, 0\.0\.0\.0\/0 believes every IPv6 and IPv4 source/);
+});
+
+t.test('doctor warns when a whole private, shared or ULA range is trusted, or a network holding one', async (t) => {
+  const forged =
+    /: anything that can reach this host from (that range|those ranges) \(containers on this host, other VMs, overlay peers\) can forge client addresses; narrow it to the load balancers' local-IP subnet in \/etc\/modprobe\.d\/kgwttm\.conf, then modprobe -r kgwttm && modprobe kgwttm$/;
+  for (const range of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7']) {
+    const trust = await trustOf(t, `${range},192.0.2.0/28`);
+    t.equal(trust?.status, 'warn', range);
+    t.ok(trust?.message.startsWith(`trusted_nets trusts ${range}: anything that can reach this host from that range`), trust?.message ?? 'no trust check');
+    t.match(trust?.message, forged);
+  }
+  const wider = await trustOf(t, '10.0.0.0/7,172.0.0.0/8,fc00::/6,100.64.0.0/11');
+  t.equal(wider?.status, 'warn');
+  t.match(
+    wider?.message,
+    /^trusted_nets trusts 10\.0\.0\.0\/7 \(holds 10\.0\.0\.0\/8\), 172\.0\.0\.0\/8 \(holds 172\.16\.0\.0\/12\), fc00::\/6 \(holds fc00::\/7\): anything that can reach this host from those ranges/,
+    '100.64.0.0/11 is half of 100.64/10: narrower, so not named',
+  );
+  t.match(wider?.message, forged);
+  const old = await trustOf(t, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7');
+  t.match(old?.message, /^trusted_nets trusts 10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, 100\.64\.0\.0\/10, fc00::\/7: .* from those ranges/, 'the old default: all five named');
+  const half = await trustOf(t, '128.0.0.0/1');
+  t.match(half?.message, /^trusted_nets trusts 128\.0\.0\.0\/1 \(holds 172\.16\.0\.0\/12, 192\.168\.0\.0\/16\): /);
+});
+
+t.test('doctor is content with load balancer subnets, even many or inside a private block', async (t) => {
+  for (const trusted of ['10.0.0.0/24,fd00::/64', '10.200.0.0/24,fd00:200::/64,10.201.0.0/24,fd00:201::/64', '172.16.0.0/13,192.168.1.7,10.0.0.0/9,fd00::/8'])
+    t.same(await trustOf(t, trusted), { name: 'trust', status: 'ok', message: `options believed from ${trusted}` });
+});
+
+t.test('doctor warns when options came only from sources outside trusted_nets, beside any other trust warning', async (t) => {
   const counters = { with_option: 0, without_option: 0, malformed: 0, untrusted: 7, nomem: 0, missed: 2, live: 0, entry_bytes: 96 };
   const outside = await doctor({ ...loadedHost(t, { counters }), probe, roundTrip });
-  t.equal(byName(outside.checks).trust?.status, 'warn');
-  t.match(byName(outside.checks).trust?.message, /7 options came from sources outside trusted_nets/);
+  t.same(byName(outside.checks).trust, {
+    name: 'trust',
+    status: 'warn',
+    message: "7 options came from sources outside trusted_nets (10.0.0.0/24,fd00::/64) and none from inside: add the load balancers' networks",
+  });
   t.equal(byName(outside.checks).missed?.status, 'warn');
+  const broad = await trustOf(t, '192.168.0.0/16', counters);
+  t.match(broad?.message, /^trusted_nets trusts 192\.168\.0\.0\/16: .*; 7 options came from sources outside trusted_nets \(192\.168\.0\.0\/16\)/);
 });
 
 t.test('usage errors: exit 2, a message on stderr, nothing on stdout', async (t) => {
