@@ -10,16 +10,8 @@
  * (cookie_v4_check/cookie_v6_check go through syn_recv_sock). For an IPv4
  * connection to a dual-stack listener, tcp_v6_syn_recv_sock() calls
  * tcp_v4_syn_recv_sock(): the v6 probe leaves IPv4 skbs to the v4 one, so each
- * connection is captured once.
- *
- * The tcp:tcp_destroy_sock tracepoint drops the entry. It fires at the top
- * of tcp_v4_destroy_sock() (since 4.15), which destroys IPv4 and IPv6 TCP
- * sockets alike, so it sees every socket a kprobe there would; but a
- * tracepoint probe is a direct call, where a kprobe goes through ftrace and
- * saves a whole register frame, and this runs for every TCP socket the host
- * closes, tracked or not. The tracepoint is not exported to modules: it is
- * found by name (for_each_kernel_tracepoint) and hooked through the exported
- * tracepoint_probe_register().
+ * connection is captured once. A TCP Fast Open child is made from the SYN
+ * (tcp_fastopen_create_child), so for those the option is read from the SYN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,7 +20,6 @@
 #include <linux/kprobes.h>
 #include <linux/net.h>
 #include <linux/tcp.h>
-#include <linux/tracepoint.h>
 #include <net/sock.h>
 
 #include "capture.h"
@@ -135,12 +126,6 @@ static int kgwttm_capture_ret(struct kretprobe_instance *ri, struct pt_regs *reg
 	return 0;
 }
 
-/* The probe of tcp:tcp_destroy_sock: TP_PROTO(struct sock *sk). */
-static void kgwttm_destroy_probe(void *data, struct sock *sk)
-{
-	kgwttm_store_detach(sk);
-}
-
 static struct kretprobe kgwttm_syn_recv_v4 = {
 	.kp.symbol_name = "tcp_v4_syn_recv_sock",
 	.entry_handler = kgwttm_capture_v4_entry,
@@ -164,24 +149,7 @@ static struct kretprobe *kgwttm_syn_recv[] = {
 #endif
 };
 
-#define KGWTTM_DESTROY_TRACEPOINT	"tcp_destroy_sock"
-
-static struct tracepoint *kgwttm_destroy_tp;
-
-static void kgwttm_find_destroy_tp(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, KGWTTM_DESTROY_TRACEPOINT))
-		*(struct tracepoint **)priv = tp;
-}
-
-/* Waits for running probes: after it, store.c may free every entry. */
-static void kgwttm_destroy_unhook(void)
-{
-	tracepoint_probe_unregister(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
-	tracepoint_synchronize_unregister();
-}
-
-/* A tracepoint probe is never missed: only the kretprobes count. */
+/* Handshakes the kretprobes missed (no free instance, or a recursion). */
 unsigned long kgwttm_capture_missed(void)
 {
 	unsigned long n = 0;
@@ -202,22 +170,10 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 		kgwttm_syn_recv[i]->maxactive =
 			KGWTTM_CAPTURE_PER_CPU * num_possible_cpus();
 
-	/* Destroy first: no entry may outlive its socket. */
-	for_each_kernel_tracepoint(kgwttm_find_destroy_tp, &kgwttm_destroy_tp);
-	if (!kgwttm_destroy_tp) {
-		pr_err("no tracepoint tcp:%s in this kernel\n", KGWTTM_DESTROY_TRACEPOINT);
-		return -ENOENT;
-	}
-	err = tracepoint_probe_register(kgwttm_destroy_tp, kgwttm_destroy_probe, NULL);
-	if (err) {
-		pr_err("cannot hook tracepoint tcp:%s: %d\n", KGWTTM_DESTROY_TRACEPOINT, err);
-		return err;
-	}
 	err = register_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
 	if (err) {
 		pr_err("cannot probe tcp_v4_syn_recv_sock/tcp_v6_syn_recv_sock: %d\n",
 		       err);
-		kgwttm_destroy_unhook();
 		return err;
 	}
 	return 0;
@@ -226,5 +182,4 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 void kgwttm_capture_exit(void)
 {
 	unregister_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
-	kgwttm_destroy_unhook();
 }

@@ -28,6 +28,7 @@
 #include <linux/moduleparam.h>
 
 #include "capture.h"
+#include "destroy.h"
 #include "getname.h"
 #include "sockopt.h"
 #include "stats.h"
@@ -47,11 +48,11 @@ MODULE_PARM_DESC(formats,
 		 "accepted kind:len options out of 254:8,254:20,254:22,200:8,253:20 (default "
 		 TOA_FORMATS_DEFAULT ")");
 
-static char *trusted_nets = KGWTTM_TRUSTED_NETS_DEFAULT;
+/* Nothing by default, as nginx's set_real_ip_from: see trust.c. */
+static char *trusted_nets = "";
 module_param(trusted_nets, charp, 0444);
 MODULE_PARM_DESC(trusted_nets,
-		 "IPv4/IPv6 CIDRs of the load balancers to believe, \"any\" for everyone (default "
-		 KGWTTM_TRUSTED_NETS_DEFAULT ")");
+		 "IPv4/IPv6 CIDRs of the load balancers' local IPs to believe, \"any\" for everyone (default: none)");
 
 static bool rewrite_getname = true;
 module_param(rewrite_getname, bool, 0444);
@@ -79,6 +80,10 @@ static int __init kgwttm_init(void)
 	err = kgwttm_stats_init();
 	if (err)
 		goto err_stats;
+	/* No entry may outlive its socket: destroy is hooked before capture. */
+	err = kgwttm_destroy_init();
+	if (err)
+		goto err_destroy;
 	err = kgwttm_sockopt_init(optname);
 	if (err)
 		goto err_sockopt;
@@ -99,6 +104,8 @@ err_capture:
 err_getname:
 	kgwttm_sockopt_exit();
 err_sockopt:
+	kgwttm_destroy_exit();
+err_destroy:
 	kgwttm_stats_exit();
 err_stats:
 	kgwttm_store_exit();
@@ -108,11 +115,16 @@ err_trust:
 	return err;
 }
 
+/*
+ * The reverse of init: no new entries, then no readers (getpeername and
+ * getsockopt), then no destroys, and only then are the entries freed.
+ */
 static void __exit kgwttm_exit(void)
 {
 	kgwttm_capture_exit();
 	kgwttm_getname_exit();
 	kgwttm_sockopt_exit();
+	kgwttm_destroy_exit();
 	kgwttm_stats_exit();
 	kgwttm_store_exit();
 	kgwttm_trust_exit();

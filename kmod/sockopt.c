@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/in.h>
+#include <linux/kernel.h>
 #include <linux/mroute.h>
 #include <linux/module.h>
 #include <linux/netfilter.h>
@@ -19,6 +20,37 @@
 
 /* Below 64 are the IP_* options themselves; ip_getsockopt never passes them on. */
 #define KGWTTM_OPTNAME_MIN	64
+
+/*
+ * PF_INET optnames the kernel's own modules register with
+ * nf_register_sockopt(). Whichever module loads first takes the range and
+ * the other fails with -EBUSY, so a kgwttm loaded early at boot would break
+ * the firewall: these are refused outright. (ip6tables registers PF_INET6
+ * and does not collide.)
+ */
+static const struct {
+	int min, max;		/* inclusive */
+	const char *owner;
+} kgwttm_kernel_optnames[] = {
+	{ 64, 67, "iptables (IPT_SO_*)" },
+	{ 80, 80, "conntrack (SO_ORIGINAL_DST)" },
+	{ 96, 99, "arptables (ARPT_SO_*)" },
+	{ 128, 131, "ebtables (EBT_SO_*)" },
+	{ 1152, 1167, "IPVS (IP_VS_SO_*)" },
+};
+
+static const char *kgwttm_optname_owner(int optname)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kgwttm_kernel_optnames); i++)
+		if (optname >= kgwttm_kernel_optnames[i].min &&
+		    optname <= kgwttm_kernel_optnames[i].max)
+			return kgwttm_kernel_optnames[i].owner;
+	if (ip_mroute_opt(optname))
+		return "multicast routing (MRT_*)";
+	return NULL;
+}
 
 static int kgwttm_sockopt_get(struct sock *sk, int optval, void __user *user,
 			      int *len)
@@ -43,12 +75,18 @@ static struct nf_sockopt_ops kgwttm_sockopt_ops = {
 
 int kgwttm_sockopt_init(int optname)
 {
+	const char *owner;
 	int err;
 
-	if (optname < KGWTTM_OPTNAME_MIN || optname == INT_MAX ||
-	    ip_mroute_opt(optname)) {
-		pr_err("optname=%d: must be at least %d and not a multicast-routing option\n",
+	if (optname < KGWTTM_OPTNAME_MIN || optname == INT_MAX) {
+		pr_err("optname=%d: must be at least %d (below are the IP_* options)\n",
 		       optname, KGWTTM_OPTNAME_MIN);
+		return -EINVAL;
+	}
+	owner = kgwttm_optname_owner(optname);
+	if (owner) {
+		pr_err("optname=%d belongs to %s: pick a number outside the kernel's own ranges (the default is %d)\n",
+		       optname, owner, KGWTTM_SO_GET_PEER);
 		return -EINVAL;
 	}
 	kgwttm_sockopt_ops.get_optmin = optname;

@@ -10,7 +10,9 @@
  * so an entry also records the socket's cookie and its peer (the LB's
  * address and port): a lookup that finds an entry whose socket is not the
  * one asking, because a destroy was missed or the socket was disconnected
- * and reconnected, answers "no client" rather than someone else's.
+ * and reconnected, answers "no client" rather than someone else's. The peer
+ * is kept as an IPv6 address: inet_daddr of a native IPv6 socket is a
+ * constant (LOOPBACK4_IPV6), so only sk_v6_daddr tells its peers apart.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/sock_diag.h>
 #include <net/inet_sock.h>
+#include <net/ipv6.h>
 
 #include "store.h"
 
@@ -25,8 +28,8 @@ struct kgwttm_entry {
 	struct rhash_head node;
 	const struct sock *sk;		/* the key */
 	u32 cookie[2];			/* sock_diag cookie of sk */
-	__be32 remote_addr;		/* inet_daddr: the LB (v4-mapped too) */
 	__be16 remote_port;		/* inet_dport: the LB's port */
+	struct in6_addr remote;		/* the LB: see kgwttm_remote() */
 	struct ttm_peer peer;
 	struct rcu_head rcu;
 };
@@ -48,10 +51,26 @@ static void kgwttm_entry_free_rcu(struct rcu_head *rcu)
 			container_of(rcu, struct kgwttm_entry, rcu));
 }
 
+/* The socket's peer, IPv4 ones as ::ffff:a.b.c.d (as an AF_INET6 socket has them). */
+static void kgwttm_remote(const struct sock *sk, struct in6_addr *a)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		*a = sk->sk_v6_daddr;
+		return;
+	}
+#endif
+	ipv6_addr_set_v4mapped(inet_sk(sk)->inet_daddr, a);
+}
+
 static bool kgwttm_entry_owned_by(const struct kgwttm_entry *e, struct sock *sk)
 {
-	return e->remote_port == inet_sk(sk)->inet_dport &&
-	       e->remote_addr == inet_sk(sk)->inet_daddr &&
+	struct in6_addr remote;
+
+	if (e->remote_port != inet_sk(sk)->inet_dport)
+		return false;
+	kgwttm_remote(sk, &remote);
+	return ipv6_addr_equal(&e->remote, &remote) &&
 	       !sock_diag_check_cookie(sk, e->cookie);
 }
 
@@ -66,7 +85,7 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 		return -ENOMEM;
 	e->sk = sk;
 	sock_diag_save_cookie(sk, e->cookie);
-	e->remote_addr = inet_sk(sk)->inet_daddr;
+	kgwttm_remote(sk, &e->remote);
 	e->remote_port = inet_sk(sk)->inet_dport;
 	e->peer = *peer;
 

@@ -4,6 +4,12 @@
  * from anywhere else could come from the client itself, so its option is
  * ignored (and counted as untrusted). The list is parsed once at load and
  * only read afterwards.
+ *
+ * The list is empty unless the operator sets it, as nginx's realip trusts
+ * nobody until set_real_ip_from: the probes see every network namespace and
+ * the list is host-wide, so a default such as "every private network" would
+ * let a container on this host, or any other VM in the VPC, write a client
+ * address into every TCP server here, 127.0.0.1 included.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -142,7 +148,7 @@ int kgwttm_trust_init(const char *nets)
 	if (err)
 		return err;
 	if (!kgwttm_nets_n)
-		pr_warn("trusted_nets is empty: every option is ignored\n");
+		pr_warn("trusted_nets is empty: every client address option is ignored; set trusted_nets=<your load balancers' local-IP networks> (e.g. in /etc/modprobe.d/kgwttm.conf)\n");
 	if (everyone)
 		pr_warn("trusted_nets=%s trusts every source address: a client that reaches this host directly can forge its address\n",
 			nets);

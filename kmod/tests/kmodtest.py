@@ -4,6 +4,7 @@ servers on the simulator's RS addresses. Python 3 standard library only.
 
     import kmodtest as k              # after sys.path has kmod/tests
     with k.Module(formats='200:8'):   # insmod kmod/kgwttm.ko formats=200:8
+                                      #   trusted_nets=<test/lbsim/trusted_nets>
         k.stats()['live']             # /proc/net/kgwttm as a dict
 """
 import errno
@@ -29,9 +30,18 @@ def loaded():
     return os.path.exists('/sys/module/kgwttm')
 
 
+# The test bed's load balancers (test/README.md): the module trusts nobody
+# unless told, so every load names them, except where a suite says None.
+with open(os.path.join(ROOT, 'test', 'lbsim', 'trusted_nets')) as _f:
+    TESTBED_TRUSTED_NETS = _f.read().strip()
+
+
 def insmod(**params):
-    """insmod with k=v parameters; returns (exit code, stderr)."""
-    args = ['insmod', KO] + ['%s=%s' % kv for kv in params.items()]
+    """insmod with k=v parameters; trusted_nets defaults to the test bed's
+    load balancers, and trusted_nets=None leaves the module's own default.
+    Returns (exit code, stderr)."""
+    params.setdefault('trusted_nets', TESTBED_TRUSTED_NETS)
+    args = ['insmod', KO] + ['%s=%s' % kv for kv in params.items() if kv[1] is not None]
     r = subprocess.run(args, capture_output=True, text=True)
     return r.returncode, r.stderr.strip()
 
