@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds everything the suites run, on the host, before the VM boots: the
-# kernel module against the VM kernel's headers, the BPF object of the
+# kernel module and the test bed's own module against the VM kernel's
+# headers, the BPF object of the
 # real-stack simulator, the C examples, the addon and the TypeScript API.
 set -eu
 cd "$(dirname "$0")/.."
@@ -11,6 +12,10 @@ step() { echo "build: $*" >&2; }
 if [ -f kmod/Makefile ]; then
 	step "kmod (KERNELDIR=$KERNELDIR)"
 	make -s -C kmod KERNELDIR="$KERNELDIR" >&2
+fi
+if [ -f test/kmod/Makefile ]; then
+	step "test-bed module (kgwttm_testbed.ko)"
+	make -s -C test/kmod KERNELDIR="$KERNELDIR" >&2
 fi
 if [ -f test/lbsim/realstack/Makefile ]; then
 	step "real-stack simulator"
