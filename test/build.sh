@@ -1,8 +1,8 @@
 #!/bin/sh
 # Builds everything the suites run, on the host, before the VM boots: the
 # kernel module and the test bed's own module against the VM kernel's
-# headers, the BPF object of the
-# real-stack simulator, the C examples, the addon and the TypeScript API.
+# headers, the BPF object of the real-stack simulator, the C examples, the
+# addon and the TypeScript API.
 set -eu
 cd "$(dirname "$0")/.."
 . .cache/vm/kernel.env
