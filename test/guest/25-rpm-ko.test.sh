@@ -2,7 +2,8 @@
 # The module as the RPM ships it: the .ko taken out of kmod-kgwttm (built on the
 # host by test/host/40-rpm.test.sh into kmod/dist/) with rpm2cpio, loaded into
 # this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
-# the modprobe.d file the RPM installs states the module's real defaults.
+# the modprobe.d file the RPM installs states the module's real defaults, and
+# its trusted_nets line, once filled in, is one the module takes.
 set -u
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
@@ -70,6 +71,18 @@ EOF
 	[ "$n" = "$(ls /sys/module/kgwttm/parameters | wc -l)" ] || { echo "$n defaults listed, $(ls /sys/module/kgwttm/parameters | wc -l) parameters"; return 1; }
 }
 
+# The line the operator edits: trusted_nets= filled in with the LB networks and
+# uncommented; the module loads with what modprobe would pass from the file.
+edited_trusted_nets_loads() {
+	nets=$(cat test/lbsim/trusted_nets)
+	sed "s|^#options kgwttm trusted_nets=\$|options kgwttm trusted_nets=$nets|" "$WORK/etc/modprobe.d/kgwttm.conf" > "$WORK/edited.conf"
+	opts=$(sed -n 's/^options kgwttm //p' "$WORK/edited.conf")
+	[ "$opts" = "trusted_nets=$nets" ] || { echo "options in the edited file: '$opts'"; return 1; }
+	# shellcheck disable=SC2086 # one word per option, as modprobe splits them
+	rmmod kgwttm && insmod "$KO" $opts || return 1
+	[ "$(cat /sys/module/kgwttm/parameters/trusted_nets)" = "$nets" ]
+}
+
 rmmod_unloads_it() {
 	rmmod kgwttm && [ ! -e /proc/net/kgwttm ] && [ "$(probe)" = ENOPROTOOPT ]
 }
@@ -78,6 +91,7 @@ check "the .ko out of the RPM (rpm2cpio) has this kernel's vermagic" ko_is_for_t
 check "insmod loads it" insmod_loads_it
 check "/proc/net/kgwttm: version $VERSION and every counter" proc_counters
 check "getsockopt(SOL_IP, 1345) on a loopback connection: ENOPROTOOPT before, ENOENT with the module" getsockopt_answers_enoent
-check "the RPM's modprobe.d file states the module's real defaults" modprobe_conf_states_the_defaults
+check "the RPM's modprobe.d file states the module's real defaults (trusted_nets: empty)" modprobe_conf_states_the_defaults
+check "its trusted_nets line, filled in with test/lbsim/trusted_nets and uncommented, loads" edited_trusted_nets_loads
 check "rmmod unloads it: /proc/net/kgwttm gone, ENOPROTOOPT again" rmmod_unloads_it
 tap_done

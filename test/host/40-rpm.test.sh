@@ -56,7 +56,8 @@ kmod_scripts_run_depmod_for_its_kernel() {
 	cat "$WORK/kmod.scripts"
 	sed -n '/^postinstall scriptlet/,/^[a-z]* scriptlet/p' "$WORK/kmod.scripts" | grep -q "depmod -a $KVER" &&
 		sed -n '/^postuninstall scriptlet/,$p' "$WORK/kmod.scripts" | grep -q "depmod -a $KVER" &&
-		grep -q "modprobe kgwttm" "$WORK/kmod.scripts"
+		grep -q "modprobe kgwttm" "$WORK/kmod.scripts" &&
+		sed -n '/^postinstall scriptlet/,/^[a-z]* scriptlet/p' "$WORK/kmod.scripts" | grep -q 'trusted_nets is empty'
 }
 
 kmod_requires_kmod_tools() {
@@ -89,6 +90,20 @@ modprobe_conf_lists_every_parameter_commented() {
 	# nothing active: the defaults are the module's own
 	! grep -v '^#' "$conf" | grep -q . || { echo "uncommented lines in $conf"; return 1; }
 	grep -x '#options kgwttm optname=1345' "$conf"
+}
+
+# The module ships trusting no one: the file's first parameter is trusted_nets,
+# empty (its default), under a comment that says it is required, how the
+# edited line reads, and why to keep it narrow.
+modprobe_conf_asks_for_trusted_nets() {
+	conf=$WORK/kmod/etc/modprobe.d/kgwttm.conf
+	cat "$conf"
+	[ "$(grep -m1 '^#options kgwttm ' "$conf")" = '#options kgwttm trusted_nets=' ] || { echo "trusted_nets= is not the first parameter"; return 1; }
+	required=$(sed -n '/^# REQUIRED: trusted_nets/,/^#options kgwttm trusted_nets=$/p' "$conf")
+	[ -n "$required" ] || { echo "no REQUIRED: trusted_nets block right above its line"; return 1; }
+	for text in 'nothing is trusted' 'remove the leading #' '^#   options kgwttm trusted_nets=[0-9a-f.:/,]+$' 'container on this host'; do
+		echo "$required" | grep -Eq "$text" || { echo "the trusted_nets block does not say: $text"; return 1; }
+	done
 }
 
 modules_load_d_loads_kgwttm() {
@@ -149,12 +164,13 @@ check "rpmbuild ran in a private, gitignored _topdir (no ~/rpmbuild)" no_rpmbuil
 check "kmod-kgwttm: name, version (kmod/VERSION), release and arch" kmod_name_version_from_version_file
 check "kmod-kgwttm: holds the .ko for $KVER, modprobe.d and modules-load.d" kmod_file_list
 check "kmod-kgwttm: both /etc files are %config(noreplace)" kmod_config_files_are_noreplace
-check "kmod-kgwttm: %post/%postun run depmod -a $KVER, %post loads it" kmod_scripts_run_depmod_for_its_kernel
+check "kmod-kgwttm: %post/%postun run depmod -a $KVER, %post loads it and says when trusted_nets is empty" kmod_scripts_run_depmod_for_its_kernel
 check "kmod-kgwttm: requires the kmod tools for its scripts" kmod_requires_kmod_tools
 check "rpm2cpio | cpio -id extracts the module and its config" rpm2cpio_extracts_the_module
 check "the packaged .ko: vermagic $KVER, version $VERSION" module_vermagic_is_the_kernels
 check "the packaged .ko is stripped of debug info" module_has_no_debug_info
 check "modprobe.d: every parameter of modinfo -p, commented out at its default" modprobe_conf_lists_every_parameter_commented
+check "modprobe.d: trusted_nets first, empty, under a REQUIRED comment with the line to write" modprobe_conf_asks_for_trusted_nets
 check "modules-load.d: loads kgwttm at boot" modules_load_d_loads_kgwttm
 check "kgwttm-dkms: name, version, noarch" dkms_name_version_noarch
 check "kgwttm-dkms: the module sources under $SRC, no build debris or tests" dkms_file_list_is_the_sources
