@@ -6,8 +6,9 @@
 //
 //   node --import tsx test/run.ts [--host-only | --guest-only | --in-guest] [--filter TEXT]
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { installGlobal, pack, worldReadableTempDir } from './lib/npm-pack.js';
 
 const root = join(__dirname, '..');
 const GUEST_TOTAL = '# guest-total:';
@@ -132,22 +133,49 @@ function add(into: Tally, from: Tally): void {
   into.failures.push(...from.failures);
 }
 
-async function runAll(dir: string, filter: string | undefined): Promise<Tally> {
+async function runAll(dir: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
   const total: Tally = { passed: 0, failed: 0, failures: [] };
-  for (const file of suitesIn(dir, filter)) add(total, await runSuite(file));
+  for (const file of suitesIn(dir, filter)) add(total, await runSuite(file, extraEnv));
   return total;
+}
+
+// The package as an operator installs it: packed from the checkout and
+// installed with `npm install --global` into a prefix under /tmp that every
+// user can read (the checkout may be in a folder only root can enter, such as
+// /root). The guest suites run the CLI from there (as root and as nobody:
+// KGWTTM_CLI_PREFIX, passed on by test/vm/run like every KGWTTM_ variable);
+// test/host/90-pack-install checks the same tarball (KGWTTM_PACKAGE_TARBALL).
+function preparePackage(total: Tally): { env: NodeJS.ProcessEnv; work?: string } {
+  process.stdout.write('# npm pack, then npm install --global of the tarball into a prefix every user can read\n');
+  const work = worldReadableTempDir('kgwttm-package-');
+  try {
+    const tarball = pack(root, join(work, 'packed'));
+    const prefix = join(work, 'global');
+    mkdirSync(prefix);
+    installGlobal(prefix, tarball);
+    process.stdout.write(`# installed ${tarball} into ${prefix}\n`);
+    return { env: { KGWTTM_PACKAGE_TARBALL: tarball, KGWTTM_CLI_PREFIX: prefix }, work };
+  } catch (err) {
+    const { stderr } = err as { stderr?: string };
+    fail(total, `package: packing or installing failed: ${String(stderr || err).trim().replace(/\n/g, ' | ')}`);
+    return { env: {}, work };
+  }
 }
 
 // Boots the VM once; inside, this same file runs with --in-guest and reports
 // its tally on a GUEST_TOTAL line. The VM runner's own verdict (kernel log
 // clean, exit code) is one more point.
-function runGuest(filter: string | undefined): Promise<Tally> {
+function runGuest(filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
   const args = ['--timeout', process.env.KGWTTM_VM_TIMEOUT ?? '4200', '--', process.execPath, '--import', 'tsx', 'test/run.ts', '--in-guest'];
   if (filter !== undefined) args.push('--filter', filter);
   const tally: Tally = { passed: 0, failed: 0, failures: [] };
   process.stdout.write('# booting the VM test bed for the guest suites\n');
   return new Promise((resolve) => {
-    const child = spawn(join(root, 'test/vm/run'), args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(join(root, 'test/vm/run'), args, {
+      cwd: root,
+      env: { ...process.env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let partial = '';
     let reported = false;
     child.stdout.setEncoding('utf8');
@@ -190,8 +218,14 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  if (opts.host) add(total, await runAll('test/host', opts.filter));
-  if (opts.guest) add(total, await runGuest(opts.filter));
+  // Packed once, before the host suites, when guest suites will run.
+  const packaged = opts.guest && suitesIn('test/guest', opts.filter).length > 0 ? preparePackage(total) : { env: {} };
+  try {
+    if (opts.host) add(total, await runAll('test/host', opts.filter, packaged.env));
+    if (opts.guest) add(total, await runGuest(opts.filter, packaged.env));
+  } finally {
+    if (packaged.work) rmSync(packaged.work, { recursive: true, force: true });
+  }
   if (total.failures.length > 0) {
     process.stdout.write('# failures:\n');
     for (const failure of total.failures) process.stdout.write(`#   ${failure}\n`);

@@ -1,20 +1,34 @@
 #!/bin/sh
 # The operator CLI on a host with the module loaded (insmod kmod/kgwttm.ko, as
-# test/build.sh built it): `kgwttm status` shows the version and counters,
+# test/build.sh built it, trusting the test bed's LB networks): `kgwttm status`
+# shows the version and counters,
 # `kgwttm doctor` finds it healthy (exit 0), sees kgwttm answer the getsockopt
 # and proves the whole path with its round trip (a fake load balancer in a
 # network namespace of its own: 4to4, 6to4 and a connection without the
 # option), as root and unprivileged; the round trip is reported as not run
-# where it cannot run, and fails for real reasons: kprobes disabled (which the
-# loopback probe cannot see) and a module that trusts no one. After rmmod,
-# status exits 3 again.
+# where it cannot run or would prove nothing, and fails for real reasons:
+# kprobes disabled (which the loopback probe cannot see). A module that trusts
+# no one fails the trust check. After rmmod, status exits 3 again.
+#
+# The CLI runs as an operator installs it: test/run.ts packs the checkout and
+# installs the tarball with `npm install --global` into KGWTTM_CLI_PREFIX, a
+# folder under /tmp every user can read; not from the checkout, which user
+# nobody cannot enter when it lies in a folder such as /root (mode 0700).
 set -u
 cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 
 VERSION=$(cat kmod/VERSION)
-BIN=$(node -p 'require("./package.json").bin.kgwttm')
+TRUSTED_NETS=$(cat test/lbsim/trusted_nets)
 NODE=$(command -v node)
+PREFIX=${KGWTTM_CLI_PREFIX:-}
+[ -n "$PREFIX" ] || bail "KGWTTM_CLI_PREFIX is not set: run this suite through test/run.ts, which installs the packed CLI there"
+CLI=$PREFIX/bin/kgwttm
+# What the bin link points at, for running it with node by its full path.
+MAIN=$(readlink -f "$CLI")
+[ -x "$CLI" ] && [ -f "$MAIN" ] || bail "no installed CLI at $CLI"
+[ "$MAIN" = "$(readlink -f "$PREFIX/lib/node_modules/kgwttm/$(node -p 'require("./package.json").bin.kgwttm')")" ] ||
+	bail "$CLI does not link to the package's bin ($MAIN)"
 KPROBES=/sys/kernel/debug/kprobes/enabled
 trap '[ ! -w $KPROBES ] || echo 1 > $KPROBES; rmmod kgwttm 2>/dev/null' EXIT
 
@@ -24,9 +38,9 @@ ip link set lo up 2>/dev/null
 # The round trip needs /dev/net/tun: a guest without udev has it only once tun is loaded.
 modprobe tun 2>/dev/null
 [ -c /dev/net/tun ] || bail "no /dev/net/tun after modprobe tun"
-insmod kmod/kgwttm.ko || bail "insmod kmod/kgwttm.ko failed"
+insmod kmod/kgwttm.ko trusted_nets="$TRUSTED_NETS" || bail "insmod kmod/kgwttm.ko trusted_nets=$TRUSTED_NETS failed"
 
-kgwttm() { node "$BIN" "$@"; }
+kgwttm() { "$CLI" "$@"; }
 
 # Fails with the text when a JS condition over the JSON on stdin is false.
 json_check() {
@@ -38,8 +52,9 @@ if (!holds(JSON.parse(text))) { console.log(text); process.exit(1); }' "$1"
 
 with_option() { sed -n 's/^with_option //p' /proc/net/kgwttm; }
 
-# What the default trusted_nets (10.0.0.0/8 first) and formats give.
-ROUND_TRIP_OK='^\[ok  \] round-trip +4to4: LB 10\.0\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned it, and so did remoteAddress; 6to4: LB 10\.0\.0\.2 wrote \[2001:db8::7\]:4242 in a 254:20 option: getRealPeer returned it; a connection without the option: getRealPeer null \(with_option \+2\)$'
+# What test/lbsim/trusted_nets (10.200.0.0/24 first: RS 10.200.0.1, LB
+# 10.200.0.2) and the default formats give.
+ROUND_TRIP_OK='^\[ok  \] round-trip +4to4: LB 10\.200\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned it, and so did remoteAddress; 6to4: LB 10\.200\.0\.2 wrote \[2001:db8::7\]:4242 in a 254:20 option: getRealPeer returned it; a connection without the option: getRealPeer null \(with_option \+2\)$'
 
 status_shows_version_and_counters() {
 	out=$(kgwttm status) || { echo "exit $?: $out"; return 1; }
@@ -72,18 +87,20 @@ doctor_json() {
 	kgwttm doctor --json | json_check "r.healthy === true && r.exitCode === 0 && r.loaded === true && r.version === '$VERSION' &&
 		r.checks.every((c) => c.status !== 'fail') &&
 		r.checks.some((c) => c.name === 'round-trip' && c.status === 'ok') &&
-		r.roundTrip.plan.lb === '10.0.0.2' && r.roundTrip.result.ran === true &&
+		r.roundTrip.plan.lb === '10.200.0.2' && r.roundTrip.result.ran === true &&
 		JSON.stringify(r.roundTrip.result.cases.map((c) => [c.name, c.got, c.remoteAddress])) === JSON.stringify([
 			['4to4', { address: '203.0.113.7', port: 4242, family: 'IPv4' }, '203.0.113.7'],
-			['6to4', { address: '2001:db8::7', port: 4242, family: 'IPv6' }, '10.0.0.2'],
-			['none', null, '10.0.0.2']])"
+			['6to4', { address: '2001:db8::7', port: 4242, family: 'IPv6' }, '10.200.0.2'],
+			['none', null, '10.200.0.2']])"
 }
 
 # Unprivileged: unshare --user --map-root-user --net, where the kernel allows
 # it (Debian's does); /dev/net/tun is 0600 without udev, 0666 on distributions.
 doctor_unprivileged() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$NODE" ||
+		{ echo "nobody cannot run $NODE: node must be installed where every user can run it"; return 1; }
 	chmod 0666 /dev/net/tun || return 1
-	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp "$NODE" "$BIN" doctor)
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp "$CLI" doctor)
 	rc=$?
 	chmod 0600 /dev/net/tun
 	echo "$out"
@@ -92,7 +109,7 @@ doctor_unprivileged() {
 
 # PATH without unshare (node by its full path): a warning that says why, still exit 0.
 doctor_without_unshare() {
-	out=$(PATH=/nonexistent "$NODE" "$BIN" doctor)
+	out=$(PATH=/nonexistent "$NODE" "$MAIN" doctor)
 	rc=$?
 	echo "$out"
 	[ "$rc" = 0 ] && echo "$out" | grep -Eq '^\[WARN\] round-trip +not run: unshare \(util-linux\) is not installed$'
@@ -111,14 +128,15 @@ doctor_fails_without_kprobes() {
 	echo "$out"
 	[ "$rc" = 1 ] &&
 		echo "$out" | grep -Eq '^\[ok  \] optname +.*ENOENT: kgwttm answers' &&
-		echo "$out" | grep -Eq '^\[FAIL\] round-trip +4to4: LB 10\.0\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned null; 6to4: .*: getRealPeer returned null; .*counters did not move: its probes saw none of these connections'
+		echo "$out" | grep -Eq '^\[FAIL\] round-trip +4to4: LB 10\.200\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned null; 6to4: .*: getRealPeer returned null; .*counters did not move: its probes saw none of these connections'
 }
 
 reload() {
 	rmmod kgwttm && insmod kmod/kgwttm.ko "$@"
 }
 
-# trusted_nets= (empty): the module believes no one; the round trip shows it.
+# trusted_nets= (empty, the module's default): the module believes no one; the
+# trust check fails and says what to set, and no round trip that could only fail.
 doctor_fails_trusting_no_one() {
 	reload trusted_nets= || return 1
 	out=$(kgwttm doctor)
@@ -126,7 +144,8 @@ doctor_fails_trusting_no_one() {
 	echo "exit $rc"
 	echo "$out"
 	[ "$rc" = 1 ] &&
-		echo "$out" | grep -Eq '^\[FAIL\] round-trip +4to4: LB 10\.200\.0\.2 wrote 203\.0\.113\.7:4242 in a 254:8 option: getRealPeer returned null; .*the fake LB 10\.200\.0\.2 is not trusted: trusted_nets is empty'
+		echo "$out" | grep -Eq '^\[FAIL\] trust +trusted_nets is empty: the module believes no load balancer .*/etc/modprobe\.d/kgwttm\.conf' &&
+		echo "$out" | grep -Eq '^\[WARN\] round-trip +not run: trusted_nets is empty'
 }
 
 # Other parameters move the plan: the first trusted IPv4 net, the formats accepted.
@@ -161,7 +180,7 @@ check "kgwttm doctor --json: healthy, no failed check, the round trip's plan and
 check "kgwttm doctor as nobody: the round trip in an unprivileged user namespace" doctor_unprivileged
 check "kgwttm doctor without unshare on PATH: round trip not run, says why, exit 0" doctor_without_unshare
 check "kgwttm doctor with kprobes disabled: loopback probe ok, round trip FAIL, exit 1" doctor_fails_without_kprobes
-check "kgwttm doctor with trusted_nets= empty: round trip FAIL (LB not trusted), exit 1" doctor_fails_trusting_no_one
+check "kgwttm doctor with trusted_nets= empty: trust FAIL, round trip not run, exit 1" doctor_fails_trusting_no_one
 check "kgwttm doctor with trusted_nets=fc00::/7,192.168.7.0/24 formats=200:8,254:22: LB and formats follow" doctor_follows_parameters
 check "kgwttm doctor with only IPv6 trusted: round trip not run, says why, exit 0" doctor_ipv6_only_trust
 check "after rmmod: kgwttm status exits 3" status_after_rmmod

@@ -1,53 +1,26 @@
 // What a backend host gets from `npm install kgwttm`: the packed tarball holds
 // the built API, the sources and a prebuild, and nothing else; installed into
 // an empty folder with no compiler on PATH it loads the prebuild; without a
-// prebuild it builds from source. Installs prefer npm's cache, which the
-// repository's own `npm ci` filled with the two dependencies' tarballs; not
-// --offline: `npm install` asks for full packuments, and `npm ci` caches only
-// the abbreviated ones (npm 11.19), so an offline install fails ENOTCACHED on
-// a fresh machine.
+// prebuild it builds from source. Packing and installing: test/lib/npm-pack.ts.
+// test/run.ts packs once for the whole run (the guest suites install it too)
+// and passes the tarball in KGWTTM_PACKAGE_TARBALL; run alone, this suite packs.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { installInto, pack } from '../lib/npm-pack.js';
 
 // Packing builds the API and a prebuild; one install compiles the addon.
 t.setTimeout(10 * 60 * 1000);
 
 const repo = join(__dirname, '..', '..');
-const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
 const work = mkdtempSync(join(tmpdir(), 'kgwttm-pack-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(process.execPath, [npmCli, ...args, '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd,
-    env,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function pack(cwd: string, destination: string, ignoreScripts = false): string {
-  mkdirSync(destination, { recursive: true });
-  const output = npm(['pack', '--json', '--pack-destination', destination, ...(ignoreScripts ? ['--ignore-scripts'] : [])], cwd);
-  const [info] = JSON.parse(output.slice(output.indexOf('['))) as Array<{ filename: string }>;
-  return join(destination, info?.filename ?? '');
-}
-
 function tarList(tarball: string): string[] {
   return execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').sort();
-}
-
-// An empty application folder with a kgwttm tarball installed into it.
-function installInto(name: string, tarball: string, env: NodeJS.ProcessEnv): string {
-  const app = join(work, name);
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name, version: '1.0.0', private: true }));
-  npm(['install', '--prefer-offline', tarball], app, env);
-  return app;
 }
 
 // What the installed package loads and answers, asked from inside the application.
@@ -76,7 +49,7 @@ symlinkSync(process.execPath, join(noCompiler, 'node'));
 symlinkSync('/bin/sh', join(noCompiler, 'sh'));
 const noCompilerEnv = { ...process.env, PATH: noCompiler };
 
-const tarball = pack(repo, join(work, 'packed'));
+const tarball = process.env.KGWTTM_PACKAGE_TARBALL || pack(repo, join(work, 'packed'));
 
 t.test('the tarball holds the API, the sources and a prebuild, and nothing else', async (t) => {
   const files = tarList(tarball);
@@ -105,7 +78,7 @@ t.test('installed on a host without a compiler, it loads its prebuild', async (t
     '',
     'no compiler on PATH',
   );
-  const app = installInto('app-prebuild', tarball, noCompilerEnv);
+  const app = installInto(join(work, 'app-prebuild'), tarball, noCompilerEnv);
   const installed = join(app, 'node_modules', 'kgwttm');
   t.notOk(existsSync(join(installed, 'build')), 'nothing was built');
   const { loaded, answer } = probe(app);
@@ -127,7 +100,7 @@ t.test('without a prebuild for the platform, it builds from source', async (t) =
   rmSync(join(unpacked, 'package', 'prebuilds'), { recursive: true });
   const sourceOnly = pack(join(unpacked, 'package'), join(work, 'source-only'), true);
   t.notOk(tarList(sourceOnly).some((file) => file.startsWith('package/prebuilds/')), 'no prebuild in this tarball');
-  const app = installInto('app-source', sourceOnly, process.env);
+  const app = installInto(join(work, 'app-source'), sourceOnly);
   const installed = join(app, 'node_modules', 'kgwttm');
   const { loaded, answer } = probe(app);
   t.equal(loaded, join(installed, 'build', 'Release', 'kgwttm.node'));
