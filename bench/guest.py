@@ -46,6 +46,11 @@ KO = os.environ.get("KGWTTM_BENCH_KO") or os.path.join(ROOT, "kmod", "kgwttm.ko"
 QUICK = os.environ.get("KGWTTM_BENCH_QUICK") == "1"
 ONLY = [x for x in os.environ.get("KGWTTM_BENCH_ONLY", "").split(",") if x]
 
+# The module trusts no one until told: every load gets the simulated LBs'
+# networks, the one list the tests and the demo use too.
+with open(os.path.join(ROOT, "test", "lbsim", "trusted_nets")) as f:
+    TRUSTED_NETS = "trusted_nets=" + f.read().strip()
+
 RS4 = "10.201.0.1"
 CLIENT4 = "198.51.100.77"   # what the simulated LB writes into the option
 
@@ -96,11 +101,12 @@ def module_loaded():
 
 
 def module_set(params):
-    """params None: not loaded; else a list of insmod parameters.  Always reloads."""
+    """params None: not loaded; else a list of insmod parameters besides
+    trusted_nets.  Always reloads."""
     if module_loaded():
         sh("rmmod", "kgwttm")
     if params is not None:
-        sh("insmod", KO, *params)
+        sh("insmod", KO, TRUSTED_NETS, *params)
     # Steady state before measuring: the kprobe optimizer turns int3 probes
     # into jumps a few jiffies after registration (and back on unregister).
     time.sleep(SETTLE)

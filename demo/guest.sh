@@ -5,8 +5,11 @@ set -eu
 LBSIM="/usr/bin/python3 test/lbsim/lbsim.py"
 PORT=8080
 
-insmod kmod/kgwttm.ko
-echo "== module loaded: $(grep -E '^version' /proc/net/kgwttm)"
+# The module trusts no one until told: the simulated LBs' networks, one list
+# for the demo, the tests and the bench.
+TRUSTED_NETS=$(cat test/lbsim/trusted_nets)
+insmod kmod/kgwttm.ko "trusted_nets=$TRUSTED_NETS"
+echo "== module loaded: $(grep -E '^version' /proc/net/kgwttm), trusted_nets=$TRUSTED_NETS"
 $LBSIM up >/dev/null
 
 node demo/server.mjs &

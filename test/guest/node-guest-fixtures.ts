@@ -3,7 +3,7 @@
 // the load balancer. Not a suite itself.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
@@ -20,10 +20,15 @@ function setup(action: 'up' | 'down'): void {
   execFileSync('sh', [join(realstack, 'setup.sh'), action], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** Loads kmod/kgwttm.ko and brings the simulator up; both undone when `t` ends. */
+/**
+ * Loads kmod/kgwttm.ko trusting the simulated load balancers (the module
+ * trusts no one until told; test/lbsim/trusted_nets is the test bed's one
+ * list) and brings the simulator up; both undone when `t` ends.
+ */
 export function withModuleAndLoadBalancer(t: Test): void {
   if (existsSync('/sys/module/kgwttm')) throw new Error('kgwttm is already loaded: a previous suite did not unload it');
-  execFileSync('insmod', [join(root, 'kmod', 'kgwttm.ko')]);
+  const trustedNets = readFileSync(join(root, 'test', 'lbsim', 'trusted_nets'), 'utf8').trim();
+  execFileSync('insmod', [join(root, 'kmod', 'kgwttm.ko'), `trusted_nets=${trustedNets}`]);
   try {
     setup('up');
   } catch (error) {
