@@ -15,7 +15,8 @@ import subprocess
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-KO = os.path.join(ROOT, 'kmod', 'kgwttm.ko')
+# KGWTTM_TEST_KO runs a suite against another build (an A/B of two commits).
+KO = os.environ.get('KGWTTM_TEST_KO') or os.path.join(ROOT, 'kmod', 'kgwttm.ko')
 sys.path[:0] = [os.path.join(ROOT, 'test', 'lbsim'), os.path.join(ROOT, 'test', 'lib')]
 import lbsim  # noqa: E402,F401  (re-exported for the suites)
 from lbsim import Sysctl, listen, netstat  # noqa: E402,F401  (re-exported for the suites)

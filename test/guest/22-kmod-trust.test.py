@@ -4,7 +4,8 @@
 A client that reaches the RS directly (the simulator's untrusted sources
 198.51.100.2 and 2001:db8:200::2) and writes a TOA option of its own is not
 believed: getsockopt says ENOENT, getpeername shows the real source, and the
-connection is counted as untrusted. trusted_nets= moves the trust, "any" (and
+connection is counted as untrusted. By default nobody is trusted, not even
+the LB. trusted_nets= moves the trust, "any" (and
 any /0) trusts everyone with a warning in the kernel log, and a list that is
 not CIDRs stops the load with a message naming the bad entry.
 """
@@ -19,7 +20,6 @@ lbsim = k.lbsim
 C4, C6 = k.CLIENT4, k.CLIENT6
 FORGED4 = lbsim.toa_v4(*C4)
 FORGED6 = lbsim.toa_v6(*C6)
-DEFAULT = '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7'
 
 
 def attempt(lb, listen_addr, dst, src, option):
@@ -35,13 +35,22 @@ def attempt(lb, listen_addr, dst, src, option):
     return got + (k.delta(before, k.stats()),)
 
 
+with k.Module(trusted_nets=None), lbsim.LB(seed=39) as lb:
+    @t.test('default trusted_nets (nothing): even the LB\'s own option is not believed, and is counted')
+    def _():
+        for dst, option in (((lb.RS4, 2208), FORGED4), ((lb.RS6, 2209), FORGED6)):
+            sockopt, peername, d = attempt(lb, dst[0], dst, None, option)
+            assert sockopt == 'ENOENT', sockopt
+            assert d['untrusted'] == 1 and d['with_option'] == 0, d
+
 log = k.Kmsg()
 with k.Module(), lbsim.LB(seed=40) as lb:
-    @t.test('default trusted_nets is the private ranges, and the load warns about nothing')
+    @t.test('the test bed\'s trusted_nets (test/lbsim/trusted_nets) loads without a warning')
     def _():
         with open('/sys/module/kgwttm/parameters/trusted_nets') as f:
-            assert f.read().strip() == DEFAULT
+            assert f.read().strip() == k.TESTBED_TRUSTED_NETS
         assert 'trusts every source' not in log.new(), log.new()
+        assert 'trusted_nets is empty' not in log.new(), log.new()
 
     for desc, listen_addr, dst, src, option in (
             ('IPv4', lb.RS4, (lb.RS4, 2200), lb.UNTRUSTED4, FORGED4),

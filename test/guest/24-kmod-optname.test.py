@@ -3,11 +3,15 @@
 
 optname= moves the option (1345 then answers ENOPROTOOPT). A number another
 module holds makes the load fail with a message that says so and names
-Alibaba's vtoa (1344-1347) and the optname= parameter: shown with ip_tables,
-which holds getsockopt 64-68 through the same nf_register_sockopt that vtoa
-uses. Numbers the IP layer keeps for itself are refused.
+Alibaba's vtoa (1344-1347) and the optname= parameter: shown with the test
+bed's module holding 1344-1347 as vtoa does. Numbers the kernel's own
+modules register (iptables, conntrack, arptables, ebtables, IPVS, multicast
+routing) are refused whether or not they are loaded, so a kgwttm loaded
+first at boot never takes the firewall's numbers; numbers the IP layer keeps
+for itself are refused.
 """
 import os
+import socket
 import subprocess
 import sys
 
@@ -28,26 +32,58 @@ with k.Module(optname=1346), lbsim.LB(seed=60) as lb:
     k.close(c, conn)
     server.close()
 
-had_iptables = os.path.exists('/sys/module/ip_tables')
-modprobe = subprocess.run(['modprobe', 'ip_tables'], capture_output=True, text=True)
-if t.ok(modprobe.returncode == 0, 'ip_tables loads (it holds getsockopt 64-68)', modprobe.stderr):
-    @t.test('optname=64, taken by ip_tables: the load fails, naming vtoa and optname=')
+TESTBED_KO = os.path.join(k.ROOT, 'test', 'kmod', 'kgwttm_testbed.ko')
+# The test bed's module holds 1344-1347 through nf_register_sockopt, as
+# Alibaba's vtoa does.
+held = subprocess.run(['insmod', TESTBED_KO, 'hold_optmin=1344', 'hold_optmax=1347'],
+                      capture_output=True, text=True)
+if t.ok(held.returncode == 0, 'a vtoa stand-in holds getsockopt 1344-1347', held.stderr):
+    @t.test('optname=1345 while 1344-1347 are held: the load fails, naming vtoa and optname=')
     def _():
-        msg = k.refused_load(optname=64)
-        assert 'getsockopt(SOL_IP, 64) is already registered by another module' in msg, msg
+        msg = k.refused_load()
+        assert 'getsockopt(SOL_IP, 1345) is already registered by another module' in msg, msg
         assert "vtoa holds 1344-1347" in msg and 'optname=' in msg, msg
 
-    @t.test('after the failed load, /proc/net/kgwttm is gone and 1345 answers ENOPROTOOPT')
+    @t.test('after the failed load, /proc/net/kgwttm is gone and 1345 answers what the holder says')
     def _():
-        import socket
         assert not os.path.exists('/proc/net/kgwttm')
         s = socket.socket()
-        assert k.peer(s) == 'ENOPROTOOPT', k.peer(s)
+        assert k.peer(s) == 'ENOENT', k.peer(s)
         s.close()
-    if not had_iptables:
-        subprocess.run(['rmmod', 'ip_tables'])
 
-for bad in (5, 0, -1, 200):
+    @t.test('optname=1348 beside the holder: loads and answers')
+    def _():
+        with k.Module(optname=1348):
+            s = socket.socket()
+            got = k.peer(s, optname=1348)
+            s.close()
+        assert got == 'ENOENT', got
+    subprocess.run(['rmmod', 'kgwttm_testbed'], check=True)
+
+for bad, owner in ((64, 'iptables'), (67, 'iptables'), (80, 'conntrack (SO_ORIGINAL_DST)'), (96, 'arptables'),
+                   (99, 'arptables'), (128, 'ebtables'), (131, 'ebtables'), (1152, 'IPVS'),
+                   (1167, 'IPVS'), (200, 'multicast routing')):
+    @t.test('optname=%d: refused, it belongs to %s' % (bad, owner))
+    def _():
+        log = k.refused_load(optname=bad)
+        assert 'optname=%d belongs to %s' % (bad, owner) in log, log
+
+for fine in (68, 1151, 1168):
+    @t.test('optname=%d, next to a kernel range: loads' % fine)
+    def _():
+        with k.Module(optname=fine):
+            pass
+
+had_iptables = os.path.exists('/sys/module/ip_tables')
+with k.Module():
+    @t.test('with kgwttm loaded first (as at boot), ip_tables still loads')
+    def _():
+        r = subprocess.run(['modprobe', 'ip_tables'], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+if not had_iptables:
+    subprocess.run(['rmmod', 'ip_tables'])
+
+for bad in (5, 0, -1, 63):
     @t.test('optname=%d: refused (the IP layer answers that number itself)' % bad)
     def _():
         log = k.refused_load(optname=bad)
