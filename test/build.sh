@@ -2,7 +2,7 @@
 # Builds everything the suites run, on the host, before the VM boots: the
 # kernel module and the test bed's own module against the VM kernel's
 # headers, the BPF object of the real-stack simulator, the C examples, the
-# addon and the TypeScript API.
+# nginx modules (for the host's Debian nginx), the addon and the TypeScript API.
 set -eu
 cd "$(dirname "$0")/.."
 . .cache/vm/kernel.env
@@ -24,6 +24,10 @@ fi
 if [ -f examples/c/Makefile ]; then
 	step "C examples"
 	make -s -C examples/c >&2
+fi
+if [ -f nginx/build.sh ]; then
+	step "nginx modules and their .deb"
+	sh nginx/build.sh --deb
 fi
 step "addon"
 npx --no-install node-gyp rebuild >/dev/null 2>&1 || npx --no-install node-gyp rebuild >&2

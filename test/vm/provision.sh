@@ -11,7 +11,8 @@ mkdir -p "$CACHE"
 
 PKGS="qemu-system-x86 busybox-static linux-headers-amd64 kmod cpio iproute2 tcpdump
       sparse rpm clang libclang-rt-14-dev llvm libbpf-dev bpftool python3 make gcc
-      xz-utils zstd"
+      xz-utils zstd nginx libnginx-mod-stream libpcre2-dev zlib1g-dev libssl-dev
+      dpkg-dev strace"
 
 missing=""
 for p in $PKGS; do
