@@ -3,15 +3,32 @@
  * Capture: read the client from the ACK that completes the handshake and
  * attach it to the child socket that ACK creates.
  *
- * kretprobes on tcp_v4_syn_recv_sock() and tcp_v6_syn_recv_sock(): the entry
- * handler sees the ACK (argument 1; tcp_v4_rcv/tcp_v6_rcv have already pulled
- * the whole TCP header into the linear area) and parses its options, the
- * return handler sees the child. Both run for SYN-cookie connections too
- * (cookie_v4_check/cookie_v6_check go through syn_recv_sock). For an IPv4
- * connection to a dual-stack listener, tcp_v6_syn_recv_sock() calls
- * tcp_v4_syn_recv_sock(): the v6 probe leaves IPv4 skbs to the v4 one, so each
- * connection is captured once. A TCP Fast Open child is made from the SYN
- * (tcp_fastopen_create_child), so for those the option is read from the SYN.
+ * Two hooks inside the same tcp_v{4,6}_syn_recv_sock() call:
+ * - a kprobe at its entry parses the ACK (argument 1; tcp_v4_rcv/tcp_v6_rcv
+ *   have already pulled the whole TCP header into the linear area) and, for a
+ *   client it will keep, gives the request sock (argument 2) a cookie, which
+ *   inet_csk_clone_lock() copies into the child;
+ * - the sock:inet_sock_set_state tracepoint fires when inet_csk_clone_lock()
+ *   makes the child (LISTEN -> SYN_RECV, before the child is hashed or
+ *   queued for accept), and attaches the client to it.
+ * A per-CPU slot carries the result from one to the other. Both run on the
+ * same CPU with nothing in between but the clone: in softirq, or for a
+ * SYN-cookie ACK from a listener's backlog. Should a task be preempted and
+ * moved between them, the child gets another connection's slot, whose
+ * cookie and LB address do not match it: lookups then answer "no client",
+ * never someone else's.
+ *
+ * A kretprobe, which sees the child as the return value, does the same with
+ * one hook, but its return trampoline and instance pool cost more on every
+ * handshake than the parse and the store together; a tracepoint probe is a
+ * direct call.
+ *
+ * Both hooks run for SYN-cookie connections (cookie_v{4,6}_check go through
+ * syn_recv_sock). For an IPv4 connection to a dual-stack listener,
+ * tcp_v6_syn_recv_sock() calls tcp_v4_syn_recv_sock(): the v6 kprobe leaves
+ * IPv4 skbs to the v4 one, so each connection is parsed once. A TCP Fast Open
+ * child is made from the SYN (tcp_fastopen_create_child), so for those the
+ * option is read from the SYN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,25 +36,28 @@
 #include <linux/ipv6.h>
 #include <linux/kprobes.h>
 #include <linux/net.h>
+#include <linux/percpu.h>
+#include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
+#include <net/tcp_states.h>
 
 #include "capture.h"
 #include "stats.h"
 #include "store.h"
+#include "find_tracepoint.h"
 #include "trust.h"
 
-/*
- * syn_recv_sock() never sleeps; besides softirq, a task can run it from the
- * listener's backlog with BHs off, so a few instances per CPU are plenty.
- */
-#define KGWTTM_CAPTURE_PER_CPU	4
-
-/* What the entry handler found, for the return handler (ri->data). */
-struct kgwttm_capture {
-	struct ttm_peer peer;
+/* What the kprobe found, for the clone that follows it on this CPU. */
+struct kgwttm_pending {
+	bool valid;
 	enum kgwttm_stat result;
+	struct ttm_peer peer;
+	struct kgwttm_owner owner;
 };
+
+static DEFINE_PER_CPU(struct kgwttm_pending, kgwttm_pending);
 
 static struct toa_formats kgwttm_formats __read_mostly;
 
@@ -80,106 +100,140 @@ static enum kgwttm_stat kgwttm_capture_skb(const struct sk_buff *skb, bool v6,
 	return KGWTTM_STAT_WITH_OPTION;
 }
 
-static int kgwttm_capture_v4_entry(struct kretprobe_instance *ri,
-				   struct pt_regs *regs)
+/* The ACK's source: the LB, which will be the child's peer. */
+static void kgwttm_capture_owner(const struct sk_buff *skb, bool v6,
+				 struct sock *req, struct kgwttm_owner *o)
+{
+	o->remote_port = tcp_hdr(skb)->source;
+	if (v6)
+		o->remote = ipv6_hdr(skb)->saddr;
+	else
+		ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr, &o->remote);
+	/* Generated on the request, inherited by the child (clone copies it). */
+	sock_diag_save_cookie(req, o->cookie);
+}
+
+static void kgwttm_capture_ack(struct pt_regs *regs, bool v6)
 {
 	struct sk_buff *skb = (struct sk_buff *)kgwttm_regs_arg(regs, 1);
-	struct kgwttm_capture *c = (struct kgwttm_capture *)ri->data;
+	struct sock *req = (struct sock *)kgwttm_regs_arg(regs, 2);
+	struct kgwttm_pending *p = this_cpu_ptr(&kgwttm_pending);
 
-	if (skb->protocol != htons(ETH_P_IP))
-		return 1;	/* not ours to read: skip the return handler */
-	c->result = kgwttm_capture_skb(skb, false, &c->peer);
+	p->result = kgwttm_capture_skb(skb, v6, &p->peer);
+	if (p->result == KGWTTM_STAT_WITH_OPTION)
+		kgwttm_capture_owner(skb, v6, req, &p->owner);
+	p->valid = true;
+}
+
+static int kgwttm_capture_v4(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct sk_buff *skb = (struct sk_buff *)kgwttm_regs_arg(regs, 1);
+
+	if (skb->protocol == htons(ETH_P_IP))
+		kgwttm_capture_ack(regs, false);
 	return 0;
 }
 
 #if IS_ENABLED(CONFIG_IPV6)
-static int kgwttm_capture_v6_entry(struct kretprobe_instance *ri,
-				   struct pt_regs *regs)
+static int kgwttm_capture_v6(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct sk_buff *skb = (struct sk_buff *)kgwttm_regs_arg(regs, 1);
-	struct kgwttm_capture *c = (struct kgwttm_capture *)ri->data;
+	const struct sk_buff *skb = (struct sk_buff *)kgwttm_regs_arg(regs, 1);
 
-	/* IPv4 to a dual-stack listener: tcp_v4_syn_recv_sock() captures it. */
-	if (skb->protocol != htons(ETH_P_IPV6))
-		return 1;
-	c->result = kgwttm_capture_skb(skb, true, &c->peer);
+	/* IPv4 to a dual-stack listener: tcp_v4_syn_recv_sock()'s kprobe has it. */
+	if (skb->protocol == htons(ETH_P_IPV6))
+		kgwttm_capture_ack(regs, true);
 	return 0;
 }
 #endif
 
-static int kgwttm_capture_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * sock:inet_sock_set_state, for every state change of every socket: only a
+ * TCP child being cloned from its listener is ours.
+ */
+static void kgwttm_capture_clone(void *data, const struct sock *sk,
+				 int oldstate, int newstate)
 {
-	struct kgwttm_capture *c = (struct kgwttm_capture *)ri->data;
-	struct sock *child = (struct sock *)regs_return_value(regs);
+	struct kgwttm_pending *p;
+	enum kgwttm_stat result;
 
-	/*
-	 * No child (accept queue full, no memory: the ACK will come again), or
-	 * one that lost the race for the request and was destroyed already.
-	 */
-	if (!child || sock_flag(child, SOCK_DEAD))
-		return 0;
-
-	if (c->result == KGWTTM_STAT_WITH_OPTION &&
-	    kgwttm_store_attach(child, &c->peer))
-		c->result = KGWTTM_STAT_NOMEM;
-	kgwttm_stats_inc(c->result);
-	return 0;
+	if (newstate != TCP_SYN_RECV || oldstate != TCP_LISTEN ||
+	    sk->sk_protocol != IPPROTO_TCP)
+		return;
+	p = this_cpu_ptr(&kgwttm_pending);
+	if (!p->valid)
+		return;
+	p->valid = false;
+	result = p->result;
+	if (result == KGWTTM_STAT_WITH_OPTION &&
+	    kgwttm_store_attach((struct sock *)sk, &p->peer, &p->owner))
+		result = KGWTTM_STAT_NOMEM;
+	kgwttm_stats_inc(result);
 }
 
-static struct kretprobe kgwttm_syn_recv_v4 = {
-	.kp.symbol_name = "tcp_v4_syn_recv_sock",
-	.entry_handler = kgwttm_capture_v4_entry,
-	.handler = kgwttm_capture_ret,
-	.data_size = sizeof(struct kgwttm_capture),
+static struct kprobe kgwttm_syn_recv_v4 = {
+	.symbol_name = "tcp_v4_syn_recv_sock",
+	.pre_handler = kgwttm_capture_v4,
 };
 
 #if IS_ENABLED(CONFIG_IPV6)
-static struct kretprobe kgwttm_syn_recv_v6 = {
-	.kp.symbol_name = "tcp_v6_syn_recv_sock",
-	.entry_handler = kgwttm_capture_v6_entry,
-	.handler = kgwttm_capture_ret,
-	.data_size = sizeof(struct kgwttm_capture),
+static struct kprobe kgwttm_syn_recv_v6 = {
+	.symbol_name = "tcp_v6_syn_recv_sock",
+	.pre_handler = kgwttm_capture_v6,
 };
 #endif
 
-static struct kretprobe *kgwttm_syn_recv[] = {
+static struct kprobe *kgwttm_syn_recv[] = {
 	&kgwttm_syn_recv_v4,
 #if IS_ENABLED(CONFIG_IPV6)
 	&kgwttm_syn_recv_v6,
 #endif
 };
 
-/* Handshakes the kretprobes missed (no free instance, or a recursion). */
+#define KGWTTM_CLONE_TRACEPOINT	"inet_sock_set_state"
+
+static struct tracepoint *kgwttm_clone_tp;
+
+/* Handshakes the kprobes missed (one hit while another ran on this CPU). */
 unsigned long kgwttm_capture_missed(void)
 {
 	unsigned long n = 0;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(kgwttm_syn_recv); i++)
-		n += kgwttm_syn_recv[i]->nmissed + kgwttm_syn_recv[i]->kp.nmissed;
+		n += kgwttm_syn_recv[i]->nmissed;
 	return n;
 }
 
 int kgwttm_capture_init(const struct toa_formats *fmts)
 {
-	unsigned int i;
 	int err;
 
 	kgwttm_formats = *fmts;
-	for (i = 0; i < ARRAY_SIZE(kgwttm_syn_recv); i++)
-		kgwttm_syn_recv[i]->maxactive =
-			KGWTTM_CAPTURE_PER_CPU * num_possible_cpus();
-
-	err = register_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
+	kgwttm_clone_tp = kgwttm_tracepoint(KGWTTM_CLONE_TRACEPOINT);
+	if (!kgwttm_clone_tp) {
+		pr_err("no tracepoint sock:%s in this kernel\n", KGWTTM_CLONE_TRACEPOINT);
+		return -ENOENT;
+	}
+	err = tracepoint_probe_register(kgwttm_clone_tp, kgwttm_capture_clone, NULL);
+	if (err) {
+		pr_err("cannot hook tracepoint sock:%s: %d\n", KGWTTM_CLONE_TRACEPOINT, err);
+		return err;
+	}
+	err = register_kprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
 	if (err) {
 		pr_err("cannot probe tcp_v4_syn_recv_sock/tcp_v6_syn_recv_sock: %d\n",
 		       err);
+		tracepoint_probe_unregister(kgwttm_clone_tp, kgwttm_capture_clone, NULL);
+		tracepoint_synchronize_unregister();
 		return err;
 	}
 	return 0;
 }
 
+/* After it, no capture runs: store.c may free every entry. */
 void kgwttm_capture_exit(void)
 {
-	unregister_kretprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
+	unregister_kprobes(kgwttm_syn_recv, ARRAY_SIZE(kgwttm_syn_recv));
+	tracepoint_probe_unregister(kgwttm_clone_tp, kgwttm_capture_clone, NULL);
+	tracepoint_synchronize_unregister();
 }

@@ -18,9 +18,13 @@
  *   the probe is found with get_kretprobe(); kgwttm's handlers use only
  *   ri->data, the registers and regs_return_value(), which mean the same on
  *   every version, and read .nmissed, which every version has.
+ * - sock:inet_sock_set_state (4.16+) fires in inet_csk_clone_lock() as the
+ *   child goes LISTEN -> SYN_RECV, and inet_csk_clone_lock() copies the
+ *   request's cookie (ir_cookie) into the child on every supported version;
+ *   capture.c relies on both. RHEL 8's 4.18 has them.
  * - syn_recv_sock(): Debian's 6.1.0-56 (and stable trees that took the same
- *   fix) pass a seventh argument, opt_child_init; kretprobes read arguments 1
- *   (skb) from registers and the result, so the prototype never matters.
+ *   fix) pass a seventh argument, opt_child_init; the kprobes read arguments 1
+ *   and 2 (skb, req) from registers, so the prototype never matters.
  * - tcp_v6_destroy_sock() calls tcp_v4_destroy_sock() up to 6.3 and is gone
  *   in 6.4+ (tcpv6_prot.destroy = tcp_v4_destroy_sock): the tcp_destroy_sock
  *   tracepoint at the top of tcp_v4_destroy_sock (4.15+) sees every TCP

@@ -7,18 +7,15 @@
  * sockets alike, so it sees every socket a kprobe there would; but a
  * tracepoint probe is a direct call, where a kprobe goes through ftrace and
  * saves a whole register frame, and this runs for every TCP socket the host
- * closes, tracked or not. The tracepoint is not exported to modules: it is
- * found by name (for_each_kernel_tracepoint) and hooked through the exported
- * tracepoint_probe_register().
+ * closes, tracked or not. It is found by name (find_tracepoint.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/string.h>
-#include <linux/tracepoint.h>
 #include <net/sock.h>
 
 #include "destroy.h"
 #include "store.h"
+#include "find_tracepoint.h"
 
 #define KGWTTM_DESTROY_TRACEPOINT	"tcp_destroy_sock"
 
@@ -30,17 +27,11 @@ static void kgwttm_destroy_probe(void *data, struct sock *sk)
 	kgwttm_store_detach(sk);
 }
 
-static void kgwttm_find_destroy_tp(struct tracepoint *tp, void *priv)
-{
-	if (!strcmp(tp->name, KGWTTM_DESTROY_TRACEPOINT))
-		*(struct tracepoint **)priv = tp;
-}
-
 int kgwttm_destroy_init(void)
 {
 	int err;
 
-	for_each_kernel_tracepoint(kgwttm_find_destroy_tp, &kgwttm_destroy_tp);
+	kgwttm_destroy_tp = kgwttm_tracepoint(KGWTTM_DESTROY_TRACEPOINT);
 	if (!kgwttm_destroy_tp) {
 		pr_err("no tracepoint tcp:%s in this kernel\n", KGWTTM_DESTROY_TRACEPOINT);
 		return -ENOENT;

@@ -16,7 +16,7 @@
  * needs kallsyms_lookup_name and writes to read-only kernel data; it breaks
  * on every kernel that pins CR0.WP, unexports kallsyms or makes module data
  * RO, and it keeps the client in sk_user_data, which sockmap, kTLS and others
- * own. kgwttm uses only exported interfaces: kprobes/kretprobes on stable
+ * own. kgwttm uses only exported interfaces: kprobes, kretprobes and tracepoints on stable
  * functions, nf_register_sockopt, and its own RCU hash table. Unloading is
  * safe with connections open: probes go first, then the sockopt, then the
  * entries; the connections carry on without a recorded client.

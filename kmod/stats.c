@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Counters for operators, in /proc/net/kgwttm, one "name value" per line:
- * version, the per-connection outcomes of stats.h, missed (kretprobe
+ * version, the per-connection outcomes of stats.h, missed (probe
  * misses: connections or getpeername calls the module did not see),
  * live (entries held now: back to 0 once every connection has closed) and
  * entry_bytes (the size of one entry). Per-CPU on the packet path.

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Per-socket storage: the client of each connection, in a module-owned
- * rhashtable keyed by the socket's address, entries from a module-owned
+ * rhashtable keyed by the struct sock pointer, entries from a module-owned
  * kmem_cache. Lookups run under RCU; an entry is freed through call_rcu when
- * its socket is destroyed (capture.c's tcp:tcp_destroy_sock probe).
+ * its socket is destroyed (destroy.c's tcp:tcp_destroy_sock probe).
  *
  * No field of struct sock is written (sk_user_data belongs to sockmap, kTLS,
- * SMC, L2TP and sunrpc). A socket address is reused once the socket is freed,
+ * SMC, L2TP and sunrpc); the socket's cookie is generated through sock_diag,
+ * as ss and BPF programs do. A struct sock is reused once the socket is freed,
  * so an entry also records the socket's cookie and its peer (the LB's
  * address and port): a lookup that finds an entry whose socket is not the
  * one asking, because a destroy was missed or the socket was disconnected
@@ -27,9 +28,7 @@
 struct kgwttm_entry {
 	struct rhash_head node;
 	const struct sock *sk;		/* the key */
-	u32 cookie[2];			/* sock_diag cookie of sk */
-	__be16 remote_port;		/* inet_dport: the LB's port */
-	struct in6_addr remote;		/* the LB: see kgwttm_remote() */
+	struct kgwttm_owner owner;
 	struct ttm_peer peer;
 	struct rcu_head rcu;
 };
@@ -67,15 +66,20 @@ static bool kgwttm_entry_owned_by(const struct kgwttm_entry *e, struct sock *sk)
 {
 	struct in6_addr remote;
 
-	if (e->remote_port != inet_sk(sk)->inet_dport)
+	if (e->owner.remote_port != inet_sk(sk)->inet_dport)
 		return false;
 	kgwttm_remote(sk, &remote);
-	return ipv6_addr_equal(&e->remote, &remote) &&
-	       !sock_diag_check_cookie(sk, e->cookie);
+	return ipv6_addr_equal(&e->owner.remote, &remote) &&
+	       !sock_diag_check_cookie(sk, e->owner.cookie);
 }
 
-/* Called from softirq with the new child socket locked. */
-int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
+/*
+ * Called from the handshake (softirq, or a listener's backlog) with the new
+ * child socket locked, while it is being cloned: its address and cookie are
+ * not set yet, @owner says what they will be.
+ */
+int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer,
+			const struct kgwttm_owner *owner)
 {
 	struct kgwttm_entry *e, *old;
 	int err = 0;
@@ -84,9 +88,7 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 	if (!e)
 		return -ENOMEM;
 	e->sk = sk;
-	sock_diag_save_cookie(sk, e->cookie);
-	kgwttm_remote(sk, &e->remote);
-	e->remote_port = inet_sk(sk)->inet_dport;
+	e->owner = *owner;
 	e->peer = *peer;
 
 	rcu_read_lock();
