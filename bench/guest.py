@@ -100,12 +100,28 @@ def module_loaded():
     return os.path.exists("/sys/module/kgwttm")
 
 
+_peer_loaded = None     # the module name of the peer loaded now, if any
+
+
+def module_name(path):
+    return sh("modinfo", "-F", "name", path).stdout.strip()
+
+
 def module_set(params):
-    """params None: not loaded; else a list of insmod parameters besides
-    trusted_nets.  Always reloads."""
+    """params None: not loaded; a list: kgwttm with those insmod parameters
+    besides trusted_nets; ("peer", path): that module instead (a kgwttm build
+    gets trusted_nets too).  Always reloads."""
+    global _peer_loaded
+    if _peer_loaded:
+        sh("rmmod", _peer_loaded)
+        _peer_loaded = None
     if module_loaded():
         sh("rmmod", "kgwttm")
-    if params is not None:
+    if isinstance(params, tuple):
+        name = module_name(params[1])
+        sh("insmod", params[1], *([TRUSTED_NETS] if name == "kgwttm" else []))
+        _peer_loaded = name
+    elif params is not None:
         sh("insmod", KO, TRUSTED_NETS, *params)
     # Steady state before measuring: the kprobe optimizer turns int3 probes
     # into jumps a few jiffies after registration (and back on unregister).
@@ -350,8 +366,11 @@ def bench_call():
 
 # "probes": not loaded, but trace kprobes/kretprobes on the functions the
 # module probes: what the probing mechanism costs without kgwttm's handlers.
+# "peer:NAME": another module (bench/run.sh --peer), e.g. a classic TOA module.
+PEERS = [p for p in os.environ.get("KGWTTM_BENCH_PEERS", "").split(os.pathsep) if p]
 SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None),
-                 ("probes_only", "probes")]
+                 ("probes_only", "probes")] + \
+    [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
 
 
 def pinned(cpu):
@@ -385,7 +404,7 @@ def setup_once(params, n, inflight, port=7201):
         raise RuntimeError("loadgen errors: %s" % p.stdout)
     after = counters()
     res = {"cps": lg["conns_per_s"], "p50_ms": lg["p50_ms"], "p99_ms": lg["p99_ms"]}
-    if params is not None:
+    if isinstance(params, list):
         res["with_option"] = after.get("with_option", 0) - before.get("with_option", 0)
         res["missed"] = after.get("missed", 0) - before.get("missed", 0)
         res["live_after"], res["live_wait_s"] = wait_live_zero()
@@ -424,6 +443,9 @@ def bench_setup():
             "rewrite_off_vs_unloaded": summary(ratios(cps["rewrite_off"], cps["unloaded"])),
             "probes_only_vs_unloaded": summary(ratios(cps["probes_only"], cps["unloaded"])),
         },
+        "peers": {k[len("peer:"):]: {"vs_unloaded": summary(ratios(cps[k], cps["unloaded"])),
+                                     "loaded_vs_peer": summary(ratios(cps["loaded"], cps[k]))}
+                  for k in names if k.startswith("peer:")},
         "checks": checks,
         "per_round": cps,
     }
@@ -437,19 +459,21 @@ def bench_setup():
 KPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "tcp_v4_destroy_sock",
            "inet_getname", "inet6_getname")
 # The ones kgwttm hooks with a kretprobe (entry and return), not a kprobe.
-KRETPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "inet_getname", "inet6_getname")
-# tcp_v4_destroy_sock: kgwttm hooks the tracepoint at its top instead.
-DESTROY_EVENT = "events/tcp/tcp_destroy_sock/enable"
+KRETPROBED = ("inet_getname", "inet6_getname")
+# Tracepoints kgwttm hooks: tcp_v4_destroy_sock's (instead of a probe on the
+# function) and the one a child socket's clone fires (kmod/capture.c).
+MODULE_EVENTS = ("events/tcp/tcp_destroy_sock/enable", "events/sock/inet_sock_set_state/enable")
 TRACING = "/sys/kernel/tracing"
 
 
 class ProbeHits:
     """Counts the calls of KPROBED through trace kprobes (kprobe_profile).
     like_module: the hooks kgwttm has, with the tracer's handlers instead of
-    kgwttm's (a trace kretprobe where kgwttm has a kretprobe, the
-    tcp:tcp_destroy_sock event where kgwttm has its tracepoint probe), so that
-    they cost what the module's hooks do, less the module's own work. The
-    destroy calls are then not counted."""
+    kgwttm's (a trace kretprobe where kgwttm has a kretprobe, a trace kprobe
+    where it has a kprobe, the tcp:tcp_destroy_sock and sock:inet_sock_set_state
+    events where it has tracepoint probes), so that they cost what the
+    module's hooks do, less the module's own work. The destroy calls are then
+    not counted."""
 
     def __init__(self, like_module=False):
         self.like_module = like_module
@@ -463,8 +487,9 @@ class ProbeHits:
         with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
             f.write("1")
         if self.like_module:
-            with open(TRACING + "/" + DESTROY_EVENT, "w") as f:
-                f.write("1")
+            for event in MODULE_EVENTS:
+                with open(TRACING + "/" + event, "w") as f:
+                    f.write("1")
         return self
 
     def _probed(self):
@@ -483,8 +508,9 @@ class ProbeHits:
         with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
             f.write("0")
         if self.like_module:
-            with open(TRACING + "/" + DESTROY_EVENT, "w") as f:
-                f.write("0")
+            for event in MODULE_EVENTS:
+                with open(TRACING + "/" + event, "w") as f:
+                    f.write("0")
         for fn in self._probed():
             self._define("-:kgwttm_bench/%s" % fn)
 

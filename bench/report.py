@@ -153,6 +153,15 @@ def tables(d):
             row("| connections/s, no module but the tracer on the same hooks (the hooking alone) ÷ not loaded | %s | %s | %s | | |"
                 % (fmt(r["probes_only_vs_unloaded"]["median"], 3), rng(r["probes_only_vs_unloaded"], 3),
                    fmt_ci(median_ci(ratios(pr["probes_only"], pr["unloaded"])))))
+        for name in s.get("peers", {}):
+            peer = pr["peer:" + name]
+            pv = s["peers"][name]["vs_unloaded"]
+            row("| connections/s, peer `%s` loaded ÷ not loaded | %s | %s | %s | | |"
+                % (name, fmt(pv["median"], 3), rng(pv, 3), fmt_ci(median_ci(ratios(peer, pr["unloaded"])))))
+            lp_ci = median_ci(ratios(pr["loaded"], peer))
+            lp = s["peers"][name]["loaded_vs_peer"]
+            row("| connections/s, kgwttm loaded ÷ peer `%s` loaded (paired per round) | %s | %s | %s | ≥ 1.00 | %s |"
+                % (name, fmt(lp["median"], 3), rng(lp, 3), fmt_ci(lp_ci), verdict_ci(lp_ci, 1.0)))
         if "bulk" in d:
             b = d["bulk"]
             br = b["ratio"]["loaded_vs_unloaded"]
@@ -172,7 +181,8 @@ def tables(d):
         row("| %s | median | min – max |" % u["abs"])
         row("|---|---|---|")
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
-                         ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks")]:
+                         ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks")] + \
+                [(k, "peer `%s` loaded" % k[len("peer:"):]) for k in cps if k.startswith("peer:")]:
             if k not in cps:
                 continue
             row("| %s, %s | %s | %s |" % (u["cps"], label, fmt(cps[k]["median"], 0), rng(cps[k], 0)))
@@ -185,7 +195,8 @@ def tables(d):
                 % (fmt(statistics.median(per["unloaded"]), 0),
                    "%s – %s" % (fmt(min(per["unloaded"]), 0), fmt(max(per["unloaded"]), 0))))
             for k, label in [("loaded", "kgwttm loaded"), ("rewrite_off", "kgwttm loaded, rewrite_getname=0"),
-                             ("probes_only", "the tracer on the same hooks")]:
+                             ("probes_only", "the tracer on the same hooks")] + \
+                    [(k, "peer `%s`" % k[len("peer:"):]) for k in per if k.startswith("peer:")]:
                 if k in per:
                     row("| instructions added per connection, %s (median of the per-round differences) | %s | |"
                         % (label, fmt(extra(k), 0)))

@@ -1,5 +1,6 @@
 #!/bin/sh
 # bench/run.sh [--write] [--quick] [--only call,setup,bulk,scale] [--mem MiB] [--timeout S] [--wallclock]
+#              [--peer PATH.ko]...
 #
 # Builds what the benchmarks run (incrementally), boots the VM once, runs
 # bench/guest.py in it (every benchmark, rounds alternating inside one run),
@@ -17,11 +18,15 @@
 # the test suites; it would dominate allocation costs) and slub_nomerge, so
 # that the module's slab cache keeps its own line in /proc/slabinfo.
 # The raw JSON of the last run is kept in bench/.out/last.json.
+#
+# --peer PATH.ko (repeatable) adds that module as one more configuration of
+# the connection-setup rounds, loaded alone (no kgwttm), e.g. a classic TOA
+# module built by bench/peers/build-dpvs-toa.sh, or an older kgwttm.ko.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-WRITE=0 QUICK=0 ONLY="" MEM=4096 TIMEOUT=3000 VMCLOCK="--cpus 1 --icount" CLOCK=icount
+WRITE=0 QUICK=0 ONLY="" PEERS="" MEM=4096 TIMEOUT=3000 VMCLOCK="--cpus 1 --icount" CLOCK=icount
 ARGS="$*"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,7 +36,9 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--wallclock) VMCLOCK="--cpus 2" CLOCK=wall; shift ;;
-	*) echo "usage: bench/run.sh [--write] [--quick] [--only LIST] [--mem MiB] [--timeout S] [--wallclock]" >&2; exit 2 ;;
+	--peer) [ -f "$2" ] || { echo "bench/run.sh: --peer $2: no such file" >&2; exit 2; }
+		PEERS="$PEERS $2"; shift 2 ;;
+	*) echo "usage: bench/run.sh [--write] [--quick] [--only LIST] [--mem MiB] [--timeout S] [--wallclock] [--peer PATH.ko]..." >&2; exit 2 ;;
 	esac
 done
 if [ "$WRITE" = 1 ] && { [ "$QUICK" = 1 ] || [ -n "$ONLY" ]; }; then
@@ -58,6 +65,15 @@ OUT=bench/.out
 mkdir -p "$OUT"
 cp kmod/kgwttm.ko "$OUT/kgwttm.ko"
 KO_SHA=$(sha256sum "$OUT/kgwttm.ko" | cut -c1-12)
+
+# Peers get private copies too, named after their file (peer-NAME.ko).
+PEER_PATHS=""
+for p in $PEERS; do
+	dst="$ROOT/$OUT/peer-$(basename "$p")"
+	cp "$p" "$dst"
+	PEER_PATHS="${PEER_PATHS:+$PEER_PATHS:}$dst"
+done
+export KGWTTM_BENCH_PEERS="$PEER_PATHS"
 
 export KGWTTM_BENCH_KO="$ROOT/$OUT/kgwttm.ko" KGWTTM_BENCH_CLOCK=$CLOCK
 [ "$QUICK" = 1 ] && export KGWTTM_BENCH_QUICK=1
