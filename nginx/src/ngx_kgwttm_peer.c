@@ -122,6 +122,25 @@ ngx_kgwttm_sockaddr(ngx_connection_t *c, ngx_int_t optname,
     switch (peer->af) {
 
     case AF_INET:
+#if (NGX_HAVE_INET6)
+        /*
+         * On an IPv6 socket (4to6, or 4to4 on a dual-stack listener) the
+         * client is ::ffff:a.b.c.d, as accept() gives an IPv4 peer there,
+         * so the peer and the local address keep one family (a PROXY
+         * protocol header needs that) and $remote_addr reads as nginx
+         * shows such a peer without this module.
+         */
+        if (c->local_sockaddr->sa_family == AF_INET6) {
+            sa->sockaddr_in6.sin6_family = AF_INET6;
+            sa->sockaddr_in6.sin6_port = peer->port;
+            p = sa->sockaddr_in6.sin6_addr.s6_addr;
+            p[10] = 0xff;
+            p[11] = 0xff;
+            ngx_memcpy(&p[12], &peer->ip, 4);
+            client->socklen = sizeof(struct sockaddr_in6);
+            break;
+        }
+#endif
         sa->sockaddr_in.sin_family = AF_INET;
         sa->sockaddr_in.sin_port = peer->port;
         sa->sockaddr_in.sin_addr.s_addr = peer->ip;

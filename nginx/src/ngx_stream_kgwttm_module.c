@@ -7,10 +7,11 @@
  * c->sockaddr, c->socklen and c->addr_text once, in the post-accept phase,
  * as ngx_stream_realip_module does, and for good: allow/deny, limit_conn,
  * geo, the access log and "proxy_protocol on" toward the upstream all see
- * the client.  The module is loaded after the stream core, so its handler
- * runs before stream realip's, which then judges the client.  The answer of
- * the one getsockopt (ngx_kgwttm_peer.c) stays in the session's context for
- * the variables.
+ * the client (6to4 also gives the connection a ::ffff: local address, so a
+ * PROXY protocol header has one family).  The module is loaded after the
+ * stream core, so its handler runs before stream realip's, which then
+ * judges the client.  The answer of the one getsockopt (ngx_kgwttm_peer.c)
+ * stays in the session's context for the variables.
  */
 
 
@@ -40,6 +41,9 @@ typedef struct {
 
 
 static ngx_int_t ngx_stream_kgwttm_handler(ngx_stream_session_t *s);
+#if (NGX_HAVE_INET6)
+static ngx_int_t ngx_stream_kgwttm_local_ipv6(ngx_connection_t *c);
+#endif
 static ngx_stream_kgwttm_ctx_t *ngx_stream_kgwttm_get_ctx(
     ngx_stream_session_t *s);
 static ngx_int_t ngx_stream_kgwttm_client_addr_variable(
@@ -144,12 +148,68 @@ ngx_stream_kgwttm_handler(ngx_stream_session_t *s)
 
     c = s->connection;
 
+#if (NGX_HAVE_INET6)
+    if (ctx->client.sockaddr->sa_family == AF_INET6
+        && ngx_stream_kgwttm_local_ipv6(c) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+#endif
+
     c->sockaddr = ctx->client.sockaddr;
     c->socklen = ctx->client.socklen;
     c->addr_text = ctx->client.addr_text;
 
     return NGX_DECLINED;
 }
+
+
+#if (NGX_HAVE_INET6)
+
+/*
+ * An IPv6 client on an IPv4 socket (6to4): the local address becomes
+ * ::ffff:a.b.c.d, so that "proxy_protocol on" writes a TCP6 header with two
+ * IPv6 addresses instead of one that mixes the families, which PROXY
+ * protocol readers reject.  The listener's own sockaddr is shared by its
+ * connections: the mapped one is a copy in the connection's pool.
+ */
+
+static ngx_int_t
+ngx_stream_kgwttm_local_ipv6(ngx_connection_t *c)
+{
+    u_char               *p;
+    struct sockaddr_in   *sin;
+    struct sockaddr_in6  *sin6;
+
+    if (ngx_connection_local_sockaddr(c, NULL, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (c->local_sockaddr->sa_family != AF_INET) {
+        return NGX_OK;
+    }
+
+    sin = (struct sockaddr_in *) c->local_sockaddr;
+
+    sin6 = ngx_pcalloc(c->pool, sizeof(struct sockaddr_in6));
+    if (sin6 == NULL) {
+        return NGX_ERROR;
+    }
+
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = sin->sin_port;
+    p = sin6->sin6_addr.s6_addr;
+    p[10] = 0xff;
+    p[11] = 0xff;
+    ngx_memcpy(&p[12], &sin->sin_addr.s_addr, 4);
+
+    c->local_sockaddr = (struct sockaddr *) sin6;
+    c->local_socklen = sizeof(struct sockaddr_in6);
+
+    return NGX_OK;
+}
+
+#endif
 
 
 /* The session's answer: asked on first use, by the handler or a variable. */
