@@ -30,19 +30,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <kgwttm.h>
-
+#include "ngx_kgwttm_conf.h"
 #include "ngx_kgwttm_peer.h"
-
-
-typedef struct {
-    ngx_int_t            optname;
-} ngx_http_kgwttm_main_conf_t;
-
-
-typedef struct {
-    ngx_flag_t           real_ip;
-} ngx_http_kgwttm_loc_conf_t;
 
 
 /* What the request replaced, to put back when its pool goes. */
@@ -67,11 +56,6 @@ static ngx_int_t ngx_http_kgwttm_client_port_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_kgwttm_lb_addr_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static void *ngx_http_kgwttm_create_main_conf(ngx_conf_t *cf);
-static char *ngx_http_kgwttm_init_main_conf(ngx_conf_t *cf, void *conf);
-static void *ngx_http_kgwttm_create_loc_conf(ngx_conf_t *cf);
-static char *ngx_http_kgwttm_merge_loc_conf(ngx_conf_t *cf, void *parent,
-    void *child);
 static ngx_int_t ngx_http_kgwttm_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_kgwttm_init(ngx_conf_t *cf);
 
@@ -82,14 +66,14 @@ static ngx_command_t  ngx_http_kgwttm_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_kgwttm_loc_conf_t, real_ip),
+      offsetof(ngx_kgwttm_switch_conf_t, real_ip),
       NULL },
 
     { ngx_string("kgwttm_optname"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_kgwttm_conf_set_optname,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_kgwttm_main_conf_t, optname),
+      offsetof(ngx_kgwttm_main_conf_t, optname),
       NULL },
 
       ngx_null_command
@@ -100,14 +84,14 @@ static ngx_http_module_t  ngx_http_kgwttm_module_ctx = {
     ngx_http_kgwttm_add_variables,         /* preconfiguration */
     ngx_http_kgwttm_init,                  /* postconfiguration */
 
-    ngx_http_kgwttm_create_main_conf,      /* create main configuration */
-    ngx_http_kgwttm_init_main_conf,        /* init main configuration */
+    ngx_kgwttm_create_main_conf,           /* create main configuration */
+    ngx_kgwttm_init_main_conf,             /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
 
-    ngx_http_kgwttm_create_loc_conf,       /* create location configuration */
-    ngx_http_kgwttm_merge_loc_conf         /* merge location configuration */
+    ngx_kgwttm_create_switch_conf,         /* create location configuration */
+    ngx_kgwttm_merge_switch_conf           /* merge location configuration */
 };
 
 
@@ -145,8 +129,8 @@ static ngx_http_variable_t  ngx_http_kgwttm_vars[] = {
 static ngx_int_t
 ngx_http_kgwttm_handler(ngx_http_request_t *r)
 {
-    ngx_kgwttm_client_t         *client;
-    ngx_http_kgwttm_loc_conf_t  *klcf;
+    ngx_kgwttm_client_t       *client;
+    ngx_kgwttm_switch_conf_t  *klcf;
 
     klcf = ngx_http_get_module_loc_conf(r, ngx_http_kgwttm_module);
 
@@ -178,9 +162,9 @@ ngx_http_kgwttm_handler(ngx_http_request_t *r)
 static ngx_kgwttm_client_t *
 ngx_http_kgwttm_client(ngx_http_request_t *r)
 {
-    ngx_connection_t             *c;
-    ngx_pool_cleanup_t           *cln;
-    ngx_http_kgwttm_main_conf_t  *kmcf;
+    ngx_connection_t        *c;
+    ngx_pool_cleanup_t      *cln;
+    ngx_kgwttm_main_conf_t  *kmcf;
 
     c = r->connection;
 
@@ -338,59 +322,8 @@ ngx_http_kgwttm_lb_addr_variable(ngx_http_request_t *r,
 }
 
 
-static void *
-ngx_http_kgwttm_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_http_kgwttm_main_conf_t  *kmcf;
-
-    kmcf = ngx_palloc(cf->pool, sizeof(ngx_http_kgwttm_main_conf_t));
-    if (kmcf == NULL) {
-        return NULL;
-    }
-
-    kmcf->optname = NGX_CONF_UNSET;
-
-    return kmcf;
-}
 
 
-static char *
-ngx_http_kgwttm_init_main_conf(ngx_conf_t *cf, void *conf)
-{
-    ngx_http_kgwttm_main_conf_t  *kmcf = conf;
-
-    ngx_conf_init_value(kmcf->optname, TTM_SO_GET_PEER);
-
-    return NGX_CONF_OK;
-}
-
-
-static void *
-ngx_http_kgwttm_create_loc_conf(ngx_conf_t *cf)
-{
-    ngx_http_kgwttm_loc_conf_t  *klcf;
-
-    klcf = ngx_palloc(cf->pool, sizeof(ngx_http_kgwttm_loc_conf_t));
-    if (klcf == NULL) {
-        return NULL;
-    }
-
-    klcf->real_ip = NGX_CONF_UNSET;
-
-    return klcf;
-}
-
-
-static char *
-ngx_http_kgwttm_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
-{
-    ngx_http_kgwttm_loc_conf_t  *prev = parent;
-    ngx_http_kgwttm_loc_conf_t  *conf = child;
-
-    ngx_conf_merge_value(conf->real_ip, prev->real_ip, 0);
-
-    return NGX_CONF_OK;
-}
 
 
 static ngx_int_t

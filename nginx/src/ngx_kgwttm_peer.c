@@ -3,10 +3,10 @@
  * The kgwttm nginx modules: the getsockopt that names a connection's client.
  *
  * The kgwttm kernel module keeps the client address a FULLNAT load balancer
- * wrote into the handshake's last ACK, and answers
- * getsockopt(fd, SOL_IP, optname, struct ttm_peer) with it (kmod/uapi/kgwttm.h).
- * The answer never changes during a connection, so callers ask once per
- * connection and keep what this file returns in the connection's pool.
+ * wrote into the handshake's last ACK, and answers getsockopt(fd, SOL_IP,
+ * optname, struct ttm_peer) with it (kmod/uapi/kgwttm.h).  The answer never
+ * changes during a connection, so callers ask once per connection and keep
+ * what this file returns in the connection's pool.
  *
  * Errors follow what each errno means for an operator: ENOENT is the normal
  * answer for health checks and direct clients, so it is silent; ENOPROTOOPT
@@ -14,9 +14,10 @@
  * not one per connection; anything else is unexpected and logged with its
  * text.  In every case the connection keeps the address accept() gave it.
  *
- * Both dynamic modules link this file (as njs shares its core between its
- * http and stream modules); nginx loads them with RTLD_GLOBAL, so one copy
- * may serve both, which is harmless: the code is the same.
+ * Both dynamic modules link this file and ngx_kgwttm_conf.c (as njs shares
+ * its core between its http and stream modules); nginx loads them with
+ * RTLD_GLOBAL, so one copy may serve both, which is harmless: the code is the
+ * same.
  */
 
 
@@ -230,41 +231,4 @@ ngx_kgwttm_port_value(ngx_pool_t *pool, ngx_variable_value_t *v,
     v->not_found = 0;
 
     return NGX_OK;
-}
-
-
-/* kgwttm_optname N: the number the kernel module was loaded with. */
-
-char *
-ngx_kgwttm_conf_set_optname(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    char  *p = conf;
-
-    ngx_int_t  *np, n;
-    ngx_str_t  *value;
-
-    np = (ngx_int_t *) (p + cmd->offset);
-
-    if (*np != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    n = ngx_atoi(value[1].data, value[1].len);
-
-    if (n < NGX_KGWTTM_OPTNAME_MIN || n >= NGX_MAX_INT32_VALUE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid kgwttm_optname \"%V\": give the "
-                           "getsockopt number the kgwttm kernel module was "
-                           "loaded with (its optname= parameter, %d by "
-                           "default), an integer from %d to %d",
-                           &value[1], TTM_SO_GET_PEER,
-                           NGX_KGWTTM_OPTNAME_MIN, NGX_MAX_INT32_VALUE - 1);
-        return NGX_CONF_ERROR;
-    }
-
-    *np = n;
-
-    return NGX_CONF_OK;
 }

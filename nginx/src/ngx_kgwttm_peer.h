@@ -3,8 +3,7 @@
  * The kgwttm nginx modules: what the http and stream modules share.
  * ngx_kgwttm_client_get() makes the one getsockopt(SOL_IP, optname) a
  * connection is worth and turns its struct ttm_peer into the sockaddr and
- * text nginx keeps for a client; the rest formats variables and reads the
- * kgwttm_optname directive.
+ * text nginx keeps for a client, and formats the variables that show it.
  */
 
 
@@ -15,9 +14,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-
-/* The kernel module refuses optnames below 64: those are IP_* options. */
-#define NGX_KGWTTM_OPTNAME_MIN  64
 
 
 typedef struct {
@@ -34,9 +30,6 @@ ngx_int_t ngx_kgwttm_client_get(ngx_connection_t *c, ngx_int_t optname,
 void ngx_kgwttm_text_value(ngx_variable_value_t *v, ngx_str_t *text);
 ngx_int_t ngx_kgwttm_port_value(ngx_pool_t *pool, ngx_variable_value_t *v,
     ngx_kgwttm_client_t *client);
-
-char *ngx_kgwttm_conf_set_optname(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 
 
 #endif /* _NGX_KGWTTM_PEER_H_INCLUDED_ */

@@ -19,19 +19,8 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 
-#include <kgwttm.h>
-
+#include "ngx_kgwttm_conf.h"
 #include "ngx_kgwttm_peer.h"
-
-
-typedef struct {
-    ngx_int_t            optname;
-} ngx_stream_kgwttm_main_conf_t;
-
-
-typedef struct {
-    ngx_flag_t           real_ip;
-} ngx_stream_kgwttm_srv_conf_t;
 
 
 typedef struct {
@@ -52,11 +41,6 @@ static ngx_int_t ngx_stream_kgwttm_client_port_variable(
     ngx_stream_session_t *s, ngx_stream_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_stream_kgwttm_lb_addr_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data);
-static void *ngx_stream_kgwttm_create_main_conf(ngx_conf_t *cf);
-static char *ngx_stream_kgwttm_init_main_conf(ngx_conf_t *cf, void *conf);
-static void *ngx_stream_kgwttm_create_srv_conf(ngx_conf_t *cf);
-static char *ngx_stream_kgwttm_merge_srv_conf(ngx_conf_t *cf, void *parent,
-    void *child);
 static ngx_int_t ngx_stream_kgwttm_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_kgwttm_init(ngx_conf_t *cf);
 
@@ -67,14 +51,14 @@ static ngx_command_t  ngx_stream_kgwttm_commands[] = {
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
       NGX_STREAM_SRV_CONF_OFFSET,
-      offsetof(ngx_stream_kgwttm_srv_conf_t, real_ip),
+      offsetof(ngx_kgwttm_switch_conf_t, real_ip),
       NULL },
 
     { ngx_string("kgwttm_optname"),
       NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_kgwttm_conf_set_optname,
       NGX_STREAM_MAIN_CONF_OFFSET,
-      offsetof(ngx_stream_kgwttm_main_conf_t, optname),
+      offsetof(ngx_kgwttm_main_conf_t, optname),
       NULL },
 
       ngx_null_command
@@ -85,11 +69,11 @@ static ngx_stream_module_t  ngx_stream_kgwttm_module_ctx = {
     ngx_stream_kgwttm_add_variables,       /* preconfiguration */
     ngx_stream_kgwttm_init,                /* postconfiguration */
 
-    ngx_stream_kgwttm_create_main_conf,    /* create main configuration */
-    ngx_stream_kgwttm_init_main_conf,      /* init main configuration */
+    ngx_kgwttm_create_main_conf,           /* create main configuration */
+    ngx_kgwttm_init_main_conf,             /* init main configuration */
 
-    ngx_stream_kgwttm_create_srv_conf,     /* create server configuration */
-    ngx_stream_kgwttm_merge_srv_conf       /* merge server configuration */
+    ngx_kgwttm_create_switch_conf,         /* create server configuration */
+    ngx_kgwttm_merge_switch_conf           /* merge server configuration */
 };
 
 
@@ -127,9 +111,9 @@ static ngx_stream_variable_t  ngx_stream_kgwttm_vars[] = {
 static ngx_int_t
 ngx_stream_kgwttm_handler(ngx_stream_session_t *s)
 {
-    ngx_connection_t              *c;
-    ngx_stream_kgwttm_ctx_t       *ctx;
-    ngx_stream_kgwttm_srv_conf_t  *kscf;
+    ngx_connection_t          *c;
+    ngx_stream_kgwttm_ctx_t   *ctx;
+    ngx_kgwttm_switch_conf_t  *kscf;
 
     kscf = ngx_stream_get_module_srv_conf(s, ngx_stream_kgwttm_module);
 
@@ -217,9 +201,9 @@ ngx_stream_kgwttm_local_ipv6(ngx_connection_t *c)
 static ngx_stream_kgwttm_ctx_t *
 ngx_stream_kgwttm_get_ctx(ngx_stream_session_t *s)
 {
-    ngx_connection_t               *c;
-    ngx_stream_kgwttm_ctx_t        *ctx;
-    ngx_stream_kgwttm_main_conf_t  *kmcf;
+    ngx_connection_t         *c;
+    ngx_stream_kgwttm_ctx_t  *ctx;
+    ngx_kgwttm_main_conf_t   *kmcf;
 
     ctx = ngx_stream_get_module_ctx(s, ngx_stream_kgwttm_module);
     if (ctx) {
@@ -297,59 +281,8 @@ ngx_stream_kgwttm_lb_addr_variable(ngx_stream_session_t *s,
 }
 
 
-static void *
-ngx_stream_kgwttm_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_stream_kgwttm_main_conf_t  *kmcf;
-
-    kmcf = ngx_palloc(cf->pool, sizeof(ngx_stream_kgwttm_main_conf_t));
-    if (kmcf == NULL) {
-        return NULL;
-    }
-
-    kmcf->optname = NGX_CONF_UNSET;
-
-    return kmcf;
-}
 
 
-static char *
-ngx_stream_kgwttm_init_main_conf(ngx_conf_t *cf, void *conf)
-{
-    ngx_stream_kgwttm_main_conf_t  *kmcf = conf;
-
-    ngx_conf_init_value(kmcf->optname, TTM_SO_GET_PEER);
-
-    return NGX_CONF_OK;
-}
-
-
-static void *
-ngx_stream_kgwttm_create_srv_conf(ngx_conf_t *cf)
-{
-    ngx_stream_kgwttm_srv_conf_t  *kscf;
-
-    kscf = ngx_palloc(cf->pool, sizeof(ngx_stream_kgwttm_srv_conf_t));
-    if (kscf == NULL) {
-        return NULL;
-    }
-
-    kscf->real_ip = NGX_CONF_UNSET;
-
-    return kscf;
-}
-
-
-static char *
-ngx_stream_kgwttm_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
-{
-    ngx_stream_kgwttm_srv_conf_t  *prev = parent;
-    ngx_stream_kgwttm_srv_conf_t  *conf = child;
-
-    ngx_conf_merge_value(conf->real_ip, prev->real_ip, 0);
-
-    return NGX_CONF_OK;
-}
 
 
 static ngx_int_t
