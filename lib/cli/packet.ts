@@ -72,7 +72,7 @@ function port16(port: number): number[] {
   return [(port >> 8) & 0xff, port & 0xff];
 }
 
-/** TOA v4 (DESIGN.md): kind/8, port (network order), IPv4. Kind 200 for the original FULLNAT. */
+/** TOA v4 (README.md, wire formats): kind/8, port (network order), IPv4. Kind 200 for the original FULLNAT. */
 export function toaV4(address: string, port: number, kind = 254): Uint8Array {
   if (!isIPv4(address)) throw new TypeError(`TOA v4 carries an IPv4 address, not ${address}`);
   return tcpOption(kind, Uint8Array.from([...port16(port), ...addressBytes(address)]));

@@ -48,7 +48,7 @@ Python API (root needed for LB and Capture; the encoders need nothing):
     awaited), ConnectionRefusedError (the RS answered the SYN with RST),
     ConnectionResetError (RS reset an established connection).
 
-Option encoders (return bytes; see DESIGN.md's wire-format table):
+Option encoders (return bytes; see README.md's wire-format table):
   toa_v4(ip, port, kind=254)   kind/8:  port(2) ip(4)       (kind=200: FULLNAT)
   toa_v6(ip6, port, kind=254)  kind/20: port(2) ip6(16)     (kind=253: Alibaba)
   ttm_peer(af, addr, port, af_byteorder='little'|'big')  254/22: af port addr16
@@ -267,7 +267,7 @@ def pad_options(option, raw=False):
 
 
 # ---------------------------------------------------------------------------
-# Option encoders (DESIGN.md, "Wire formats") and malformed variants.
+# Option encoders (README.md, the wire-format table) and malformed variants.
 
 
 def opt(kind, payload=b''):

@@ -1,7 +1,7 @@
 """Unit tests of lbsim that need no root and no kernel: checksums, packet
 building and parsing against golden bytes (the SYN-ACKs were written by a
 Linux 6.18 kernel on lbsim0, so their checksums are the kernel's own), option
-encoders against DESIGN.md's table, the option-case table against a strict
+encoders against README.md's wire-format table, the option-case table against a strict
 reference parser, and the TCP state machine against a scripted peer.
 Run by test/host/05-lbsim-unit.test.sh; prints TAP."""
 import os
@@ -117,7 +117,7 @@ def _():
 
 
 def reference_client(area):
-    """Strict reader of DESIGN.md's table: (ip, port) of the first option whose
+    """Strict reader of README.md's wire-format table: (ip, port) of the first option whose
     (kind, length) is known, or None; stops at EOL, bad or overrunning length."""
     for kind, body in lbsim.walk_options(area):
         n = len(body) + 2
