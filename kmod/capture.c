@@ -44,9 +44,9 @@
 #include <net/tcp_states.h>
 
 #include "capture.h"
+#include "find_tracepoint.h"
 #include "stats.h"
 #include "store.h"
-#include "find_tracepoint.h"
 #include "trust.h"
 
 /* What the kprobe found, for the clone that follows it on this CPU. */

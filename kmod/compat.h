@@ -87,9 +87,4 @@ static inline unsigned long kgwttm_regs_arg(struct pt_regs *regs, unsigned int n
 #error "kgwttm: no way to read kprobe arguments on this architecture"
 #endif
 
-/*
- * RHEL 9 (5.14) and 5.15 still have strlcpy; 6.8 removed it. kgwttm uses
- * strscpy (3.16+) only, so nothing to map.
- */
-
 #endif /* _KGWTTM_COMPAT_H */

@@ -14,8 +14,8 @@
 #include <net/sock.h>
 
 #include "destroy.h"
-#include "store.h"
 #include "find_tracepoint.h"
+#include "store.h"
 
 #define KGWTTM_DESTROY_TRACEPOINT	"tcp_destroy_sock"
 

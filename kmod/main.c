@@ -45,7 +45,7 @@ MODULE_PARM_DESC(optname,
 static char *formats = TOA_FORMATS_DEFAULT;
 module_param(formats, charp, 0444);
 MODULE_PARM_DESC(formats,
-		 "accepted kind:len options out of 254:8,254:20,254:22,200:8,253:20 (default "
+		 "accepted kind:len options out of " TOA_FORMATS_KNOWN " (default "
 		 TOA_FORMATS_DEFAULT ")");
 
 /* Nothing by default, as nginx's set_real_ip_from: see trust.c. */
@@ -59,6 +59,17 @@ module_param(rewrite_getname, bool, 0444);
 MODULE_PARM_DESC(rewrite_getname,
 		 "accept()/getpeername() return the client where it fits (default Y)");
 
+static unsigned long kgwttm_missed(void)
+{
+	return kgwttm_capture_missed() + kgwttm_getname_missed();
+}
+
+static const struct kgwttm_stats_sources kgwttm_stats_sources = {
+	.missed = kgwttm_missed,
+	.live = kgwttm_store_live,
+	.entry_bytes = kgwttm_store_entry_bytes,
+};
+
 static int __init kgwttm_init(void)
 {
 	struct toa_formats fmts;
@@ -67,8 +78,8 @@ static int __init kgwttm_init(void)
 	BUILD_BUG_ON(sizeof(struct ttm_peer) != 20);
 
 	if (toa_formats_parse(formats, &fmts)) {
-		pr_err("formats=%s: expected kind:len pairs out of 254:8, 254:20, 254:22, 200:8, 253:20\n",
-		       formats);
+		pr_err("formats=%s: expected kind:len pairs out of %s\n",
+		       formats, TOA_FORMATS_KNOWN);
 		return -EINVAL;
 	}
 	err = kgwttm_trust_init(trusted_nets);
@@ -77,7 +88,7 @@ static int __init kgwttm_init(void)
 	err = kgwttm_store_init();
 	if (err)
 		goto err_store;
-	err = kgwttm_stats_init();
+	err = kgwttm_stats_init(&kgwttm_stats_sources);
 	if (err)
 		goto err_stats;
 	/* No entry may outlive its socket: destroy is hooked before capture. */

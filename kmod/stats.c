@@ -13,16 +13,14 @@
 #include <linux/seq_file.h>
 #include <net/net_namespace.h>
 
-#include "capture.h"
-#include "getname.h"
 #include "stats.h"
-#include "store.h"
 
 struct kgwttm_stats {
 	unsigned long n[KGWTTM_STAT_NR];
 };
 
 static DEFINE_PER_CPU(struct kgwttm_stats, kgwttm_stats);
+static const struct kgwttm_stats_sources *kgwttm_stats_src;
 
 static const char *const kgwttm_stat_names[KGWTTM_STAT_NR] = {
 	[KGWTTM_STAT_WITH_OPTION] = "with_option",
@@ -49,15 +47,15 @@ static int kgwttm_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "version %s\n", KGWTTM_VERSION);
 	for (i = 0; i < KGWTTM_STAT_NR; i++)
 		seq_printf(m, "%s %lu\n", kgwttm_stat_names[i], sum[i]);
-	seq_printf(m, "missed %lu\n",
-		   kgwttm_capture_missed() + kgwttm_getname_missed());
-	seq_printf(m, "live %ld\n", kgwttm_store_live());
-	seq_printf(m, "entry_bytes %u\n", kgwttm_store_entry_bytes());
+	seq_printf(m, "missed %lu\n", kgwttm_stats_src->missed());
+	seq_printf(m, "live %ld\n", kgwttm_stats_src->live());
+	seq_printf(m, "entry_bytes %u\n", kgwttm_stats_src->entry_bytes());
 	return 0;
 }
 
-int kgwttm_stats_init(void)
+int kgwttm_stats_init(const struct kgwttm_stats_sources *src)
 {
+	kgwttm_stats_src = src;
 	if (!proc_create_net_single(KBUILD_MODNAME, 0444, init_net.proc_net,
 				    kgwttm_stats_show, NULL)) {
 		pr_err("cannot create /proc/net/%s\n", KBUILD_MODNAME);

@@ -16,8 +16,18 @@ enum kgwttm_stat {
 	KGWTTM_STAT_NR,
 };
 
+/*
+ * The other lines of /proc/net/kgwttm, read when the file is: main.c hands
+ * in its owners' numbers, so stats.c depends on nothing but this header.
+ */
+struct kgwttm_stats_sources {
+	unsigned long (*missed)(void);		/* probe misses */
+	long (*live)(void);			/* entries held now */
+	unsigned int (*entry_bytes)(void);	/* the size of one entry */
+};
+
 void kgwttm_stats_inc(enum kgwttm_stat s);
-int kgwttm_stats_init(void);
+int kgwttm_stats_init(const struct kgwttm_stats_sources *src);
 void kgwttm_stats_exit(void);
 
 #endif /* _KGWTTM_STATS_H */

@@ -21,18 +21,12 @@
 #else
 #include <string.h>
 #include <sys/socket.h>
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
 
 #include "toa_parse.h"
 
 #define TOA_OPT_EOL		0	/* RFC 9293: end of option list */
 #define TOA_OPT_NOP		1	/* RFC 9293: no-operation (padding) */
-
-/* Every pair a known load balancer sends; the layout follows the length. */
-static const struct toa_format toa_known[] = {
-	{ 254, 8 }, { 254, 20 }, { 254, 22 }, { 200, 8 }, { 253, 20 },
-};
 
 /* The af field of the 22-byte layout, written in either byte order. */
 static int toa_family(const u8 *af)
@@ -167,16 +161,6 @@ enum toa_reason toa_parse(const u8 *opt, size_t len,
 	return found ? toa_decode(found, found[1], out) : bad;
 }
 
-static bool toa_known_format(unsigned int kind, unsigned int len)
-{
-	size_t k;
-
-	for (k = 0; k < ARRAY_SIZE(toa_known); k++)
-		if (toa_known[k].kind == kind && toa_known[k].len == len)
-			return true;
-	return false;
-}
-
 /* Reads a decimal number below 1000 at *s; advances *s past it. */
 static int toa_number(const char **s, unsigned int *v)
 {
@@ -189,6 +173,21 @@ static int toa_number(const char **s, unsigned int *v)
 		return -1;
 	*s = p;
 	return 0;
+}
+
+/* Whether (kind, len) is one of TOA_FORMATS_KNOWN. */
+static bool toa_known_format(unsigned int kind, unsigned int len)
+{
+	const char *s = TOA_FORMATS_KNOWN;
+	unsigned int k, l;
+
+	while (!toa_number(&s, &k) && *s++ == ':' && !toa_number(&s, &l)) {
+		if (k == kind && l == len)
+			return true;
+		if (*s++ != ',')
+			break;
+	}
+	return false;
 }
 
 int toa_formats_parse(const char *s, struct toa_formats *fmts)

@@ -23,7 +23,8 @@ typedef unsigned short u16;
  * shared with other experiments, so the length decides the layout and an
  * option is trusted only with a length that was accepted.
  */
-#define TOA_FORMATS_MAX		5
+#define TOA_FORMATS_KNOWN	"254:8,254:20,254:22,200:8,253:20"
+#define TOA_FORMATS_MAX		5	/* pairs in TOA_FORMATS_KNOWN */
 #define TOA_FORMATS_DEFAULT	"254:8,254:20,254:22"
 
 struct toa_format {
@@ -69,7 +70,7 @@ enum toa_reason toa_parse(const u8 *opt, size_t len,
 /*
  * Parse a "kind:len,kind:len" list such as TOA_FORMATS_DEFAULT into @fmts.
  * Returns 0, or -1 for an empty list, a syntax error or a pair that is not
- * one of the known formats.
+ * in TOA_FORMATS_KNOWN.
  */
 int toa_formats_parse(const char *s, struct toa_formats *fmts);
 

@@ -194,7 +194,7 @@ struct formats_case {
 
 static const struct formats_case formats_cases[] = {
 	{ "formats: the default", TOA_FORMATS_DEFAULT, 1, 3 },
-	{ "formats: every known pair", "254:8,254:20,254:22,200:8,253:20", 1, 5 },
+	{ "formats: every known pair", TOA_FORMATS_KNOWN, 1, TOA_FORMATS_MAX },
 	{ "formats: a duplicate is stored once", "254:8,254:8", 1, 1 },
 	{ "formats: trailing newline (sysfs)", "200:8\n", 1, 1 },
 	{ "formats: empty", "", 0, 0 },
