@@ -4,8 +4,9 @@
 
 With `kgwttm_real_ip on`, $remote_addr and $remote_port are the client in
 every family (4to4, 6to4, 6to6, 4to6) on IPv4, IPv6 and dual-stack
-listeners, and so are allow/deny, limit_conn ($binary_remote_addr),
-X-Forwarded-For and a stream server's PROXY protocol header; an IPv4 client
+listeners, and so are allow/deny, geo, limit_conn and limit_req
+($binary_remote_addr), X-Forwarded-For and a stream server's PROXY protocol
+header; an IPv4 client
 on an IPv6 socket reads ::ffff:a.b.c.d, as accept() gives it there.
 $kgwttm_lb_addr is the address the connection had before: the LB, unless
 the kernel module (rewrite_getname=Y, its default) already gave accept()
@@ -49,6 +50,13 @@ def toa(ip, port):
 
 HTTP = r"""
 limit_conn_zone $binary_remote_addr zone=per_client:1m;
+limit_req_zone $binary_remote_addr zone=one_a_minute:1m rate=1r/m;
+geo $client_net {
+    default         elsewhere;
+    10.200.0.0/24   lb;
+    203.0.113.0/24  test-net-3;
+    2001:db8::/32   documentation;
+}
 server {
     listen 10.200.0.1:8401;
     listen [fd00:200::1]:8406;
@@ -59,6 +67,8 @@ server {
     # first: these locations answer in the content phase (stub_status)
     location /deny/ { deny 203.0.113.7; deny 2001:db8:1::7; allow all; stub_status; }
     location /allow/ { allow 203.0.113.7; deny all; stub_status; }
+    location /rate/ { limit_req zone=one_a_minute; limit_req_status 429; stub_status; }
+    location /geo/ { return 200 "$client_net\n"; }
     location /held/ {
         limit_conn per_client 1;
         limit_conn_status 429;
@@ -189,6 +199,7 @@ def main(lb):
              n.Nginx(http=HTTP, stream=STREAM, ports=HTTP_PORTS + STREAM_PORTS) as ngx:
             run_matrix(lb, ngx, rewrite=False)
             http_access(lb, ngx)
+            http_geo_limit_req(lb, ngx)
             http_scopes(lb, ngx)
             http_limit_conn(lb, ngx, web)
             stream_proxy_protocol(lb, ngx, pp)
@@ -222,6 +233,21 @@ def http_access(lb, ngx):
             status, _, uri, _ = request(lb, dst, client, path)
             fields = ngx.access(uri)
             assert status == want and fields[6] == str(want), (status, fields)
+
+
+def http_geo_limit_req(lb, ngx):
+    @t.test('geo: the client\'s network (IPv4 on every listener, IPv6), the LB\'s without option')
+    def _():
+        got = [request(lb, dst, client, '/geo/')[1].strip() for dst, client in
+               (((RS4, 8401), A), ((RS6, 8406), A), ((RS4, 8410), A),
+                ((RS4, 8401), A6), ((RS4, 8401), None))]
+        assert got == ['test-net-3'] * 3 + ['documentation', 'lb'], got
+
+    @t.test('limit_req 1r/m per $binary_remote_addr: a client\'s second request gets 429, '
+            'another client\'s first passes')
+    def _():
+        got = [request(lb, (RS4, 8401), client, '/rate/')[0] for client in (A, A, B)]
+        assert got == [200, 429, 200], got
 
 
 def http_scopes(lb, ngx):
@@ -402,7 +428,8 @@ def other_errno(lb):
 def deb_package():
     debs = glob.glob(os.path.join(k.ROOT, 'nginx', 'dist', 'nginx-mod-kgwttm_*.deb'))
 
-    @t.test('the .deb installs, enables both modules for Debian\'s nginx, and purges')
+    @t.test('the .deb installs, enables both modules for Debian\'s nginx (which then '
+            'takes examples/nginx/nginx.conf), and purges')
     def _():
         assert len(debs) == 1, debs
         links = ['/etc/nginx/modules-enabled/50-mod-http-kgwttm.conf',
@@ -416,6 +443,9 @@ def deb_package():
                                 stream='kgwttm_optname 1345;',
                                 modules_from='/etc/nginx/modules-enabled')
             assert rc == 0, out
+            example = os.path.join(k.ROOT, 'examples', 'nginx', 'nginx.conf')
+            r = subprocess.run([n.NGINX, '-t', '-c', example], capture_output=True, text=True)
+            assert r.returncode == 0, 'examples/nginx/nginx.conf: ' + r.stderr
         finally:
             p = subprocess.run(['dpkg', '--purge', 'nginx-mod-kgwttm'],
                                capture_output=True, text=True, env=env)
