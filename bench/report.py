@@ -419,6 +419,8 @@ def main():
     ap.add_argument("--ko-sha", default="")
     ap.add_argument("--host-load", default="")
     ap.add_argument("--host-cpus", default="")
+    ap.add_argument("--peer-note", action="append", default=[],
+                    help="NAME: where the peer module came from (repeatable)")
     a = ap.parse_args()
     with open(a.json) as f:
         d = json.load(f)
@@ -429,6 +431,9 @@ def main():
               d["mem_kib"] // 1024,
               d["node"], a.host_cpus, a.host_load, d["elapsed_s"]))
     body = tables(d)
+    if a.peer_note:
+        body += "\n**Peers** (`--peer`, loaded alone as one more configuration of the same rounds):\n\n" + \
+            "".join("- %s\n" % n for n in a.peer_note)
     if d.get("quick"):
         body = "**QUICK RUN: small counts, the numbers mean nothing.**\n\n" + body
     print(env + "\n\n" + body)

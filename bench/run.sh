@@ -55,23 +55,30 @@ if ! ls build/Release/*.node >/dev/null 2>&1 || [ ! -f dist/index.js ] || [ ! -f
 	step "building everything (sh test/build.sh)"
 	sh test/build.sh
 fi
-step "kmod, real-stack simulator, bench/c"
-make -s -C kmod KERNELDIR="$KERNELDIR" >&2
+step "kmod (a private build), real-stack simulator, bench/c"
+# The module is built from a copy of kmod/ of its own, so a build someone
+# else runs in kmod/ meanwhile cannot hand the VM a half-written .ko.
+OUT=bench/.out
+rm -rf "$OUT/kmod" && mkdir -p "$OUT/kmod"
+cp -r kmod/Kbuild kmod/Makefile kmod/VERSION kmod/uapi kmod/*.c kmod/*.h "$OUT/kmod/"
+make -s -C "$OUT/kmod" KERNELDIR="$KERNELDIR" >&2
 make -s -C test/lbsim/realstack >&2
 make -s -C bench/c >&2
-
-# Other engineers rebuild kmod/ in this checkout: load a private copy.
-OUT=bench/.out
-mkdir -p "$OUT"
-cp kmod/kgwttm.ko "$OUT/kgwttm.ko"
+cp "$OUT/kmod/kgwttm.ko" "$OUT/kgwttm.ko"
 KO_SHA=$(sha256sum "$OUT/kgwttm.ko" | cut -c1-12)
 
 # Peers get private copies too, named after their file (peer-NAME.ko).
-PEER_PATHS=""
+# A peer's PATH.ko.source (one line, written by bench/peers/build-*.sh) says
+# where it came from; the report quotes it.
+PEER_PATHS="" PEER_NOTES=""
 for p in $PEERS; do
 	dst="$ROOT/$OUT/peer-$(basename "$p")"
 	cp "$p" "$dst"
 	PEER_PATHS="${PEER_PATHS:+$PEER_PATHS:}$dst"
+	note="origin not recorded"
+	[ -f "$p.source" ] && note=$(head -n 1 "$p.source")
+	PEER_NOTES="$PEER_NOTES
+\`$(basename "$p" .ko)\`: $note (sha256 $(sha256sum "$p" | cut -c1-12)…)"
 done
 export KGWTTM_BENCH_PEERS="$PEER_PATHS"
 
@@ -100,6 +107,13 @@ DIRTY=$(git status --porcelain -- kmod lib src bench | grep -q . && echo "+uncom
 set -- python3 bench/report.py "$OUT/last.json" \
 	--command "bench/run.sh${ARGS:+ $ARGS}" --date "$START" --commit "$COMMIT$DIRTY" \
 	--ko-sha "$KO_SHA" --host-load "$LOAD" --host-cpus "$(nproc)"
+# One --peer-note per peer (the notes are lines; no word splitting inside one).
+OLDIFS=$IFS IFS='
+'
+for n in $PEER_NOTES; do
+	set -- "$@" --peer-note "$n"
+done
+IFS=$OLDIFS
 if [ "$WRITE" = 1 ]; then
 	"$@" --write bench/RESULTS.md
 	step "wrote bench/RESULTS.md"

@@ -38,6 +38,13 @@ static const struct rhashtable_params kgwttm_store_params = {
 	.key_offset = offsetof(struct kgwttm_entry, sk),
 	.key_len = sizeof(const struct sock *),
 	.automatic_shrinking = true,
+	/*
+	 * Below this many buckets the table neither shrinks nor grows: a
+	 * server with a few dozen connections in flight would otherwise
+	 * resize (a kworker rehashing every entry, new bucket arrays freed
+	 * through RCU) over and over as they come and go. 8 KiB of buckets.
+	 */
+	.min_size = 1024,
 };
 
 static struct rhashtable kgwttm_store;

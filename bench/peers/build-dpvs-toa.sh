@@ -5,7 +5,9 @@
 # repository, at DPVS_SOURCE: a checkout or an unpacked snapshot) for the VM
 # kernel, as the peer of bench/run.sh --peer. Nothing of DPVS is kept in
 # this repository: the sources are copied into OUT_DIR (default: a new
-# temporary folder) and built there; the path of toa.ko is printed.
+# temporary folder) and built there; the path of toa.ko is printed, and
+# toa.ko.source beside it says which commit (git rev-parse in DPVS_SOURCE,
+# or $DPVS_COMMIT for an unpacked snapshot).
 #
 # Debian's 6.1.0-56 and later pass a seventh argument to syn_recv_sock()
 # (opt_child_init); DPVS's two wrappers of it are given that argument when
@@ -38,4 +40,7 @@ open(p, "w").write(s)
 PY
 fi
 make -s -C "$OUT" KERNDIR="$KERNELDIR" >&2
+# Where it came from, for bench/run.sh's report.
+commit=$(git -C "$SRC" rev-parse HEAD 2>/dev/null || echo "${DPVS_COMMIT:-an unrecorded commit}")
+echo "DPVS kmod/toa (public iqiyi/dpvs repository) at $commit, built for $KVER by bench/peers/build-dpvs-toa.sh$(grep -q opt_child_init "$HDR" && echo ', its syn_recv_sock wrappers given the seventh argument')" >"$OUT/toa.ko.source"
 echo "$OUT/toa.ko"
