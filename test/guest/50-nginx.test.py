@@ -20,8 +20,10 @@ the .deb installs, enables both modules and purges cleanly.
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, '../../kmod/tests'), os.path.join(HERE, '../lib')]
@@ -434,10 +436,27 @@ def deb_package():
         assert len(debs) == 1, debs
         links = ['/etc/nginx/modules-enabled/50-mod-http-kgwttm.conf',
                  '/etc/nginx/modules-enabled/70-mod-stream-kgwttm.conf']
+        # dpkg reads every installed package's file list (810 on the host,
+        # over 9p: a minute and a half); an admin folder with the real
+        # status but no file lists checks the dependencies and runs the
+        # maintainer scripts for real in seconds, and leaves the guest's
+        # own database alone.
+        admin = tempfile.mkdtemp(prefix='kgwttm-dpkg.')
+        shutil.copy('/var/lib/dpkg/status', admin)
+        for d in ('info', 'updates', 'triggers'):
+            os.mkdir(os.path.join(admin, d))
+        open(os.path.join(admin, 'available'), 'w').close()
         env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-        r = subprocess.run(['dpkg', '-i', debs[0]], capture_output=True, text=True, env=env)
+
+        def dpkg(*args):
+            r = subprocess.run(['dpkg', '--admindir', admin] + list(args),
+                               capture_output=True, text=True, env=env)
+            out = [line for line in (r.stdout + r.stderr).splitlines()
+                   if 'files list file for package' not in line]
+            assert r.returncode == 0, '\n'.join(out)
+
         try:
-            assert r.returncode == 0, r.stdout + r.stderr
+            dpkg('-i', debs[0])
             assert all(os.path.islink(p) for p in links), os.listdir(os.path.dirname(links[0]))
             rc, out = n.nginx_t(http='server { listen 127.0.0.1:8499; kgwttm_real_ip on; }',
                                 stream='kgwttm_optname 1345;',
@@ -447,9 +466,8 @@ def deb_package():
             r = subprocess.run([n.NGINX, '-t', '-c', example], capture_output=True, text=True)
             assert r.returncode == 0, 'examples/nginx/nginx.conf: ' + r.stderr
         finally:
-            p = subprocess.run(['dpkg', '--purge', 'nginx-mod-kgwttm'],
-                               capture_output=True, text=True, env=env)
-        assert p.returncode == 0, p.stdout + p.stderr
+            dpkg('--purge', 'nginx-mod-kgwttm')
+            shutil.rmtree(admin)
         assert not any(os.path.lexists(p) for p in links)
         assert not os.path.exists('/usr/lib/nginx/modules/ngx_http_kgwttm_module.so')
 
