@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../kmod/uapi/kgwttm.h"
+
 #include "../../test/lib/cutil.h"
 
 #define BUFSZ (128 * 1024)
@@ -39,7 +41,7 @@ int main(int argc, char **argv)
 
 	if (strcmp(argv[1], "recv") == 0) {
 		int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fd;
-		unsigned char peer[20];
+		struct ttm_peer peer;
 		socklen_t pl = sizeof(peer);
 		long long bytes = 0, wbytes = 0;
 		double t0 = 0, t1, tw = 0, win[1024];
@@ -57,7 +59,7 @@ int main(int argc, char **argv)
 			perror("bulk: accept");
 			return 1;
 		}
-		int tracked = getsockopt(fd, SOL_IP, 1345, peer, &pl) == 0;
+		int tracked = getsockopt(fd, SOL_IP, TTM_SO_GET_PEER, &peer, &pl) == 0;
 
 		while ((r = read(fd, buf, sizeof(buf))) > 0) {
 			double t = now();

@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../kmod/uapi/kgwttm.h"
 #include "../../test/lib/cutil.h"
 
-#define TTM_SO_GET_PEER 1345
 #define MAXPORTS 16
 
 static int lfd[MAXPORTS], nl;

@@ -3,27 +3,29 @@ loading the module with parameters, its /proc counters, the kernel log, and
 servers on the simulator's RS addresses. Python 3 standard library only.
 
     import kmodtest as k              # after sys.path has kmod/tests
-    with k.Module(formats='200:8'):   # insmod kmod/kgwttm.ko formats=200:8
+    with k.Module(formats='200:8'):   # insmod $KGWTTM_KO formats=200:8
                                       #   trusted_nets=<test/lbsim/trusted_nets>
         k.stats()['live']             # /proc/net/kgwttm as a dict
 """
 import errno
 import os
 import socket
-import struct
 import subprocess
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+# The modules test/build.sh built for the running kernel: test/vm/run names
+# them in KGWTTM_KO and KGWTTM_TESTBED_KO for the kernel it boots.
 # KGWTTM_TEST_KO runs a suite against another build (an A/B of two commits).
-KO = os.environ.get('KGWTTM_TEST_KO') or os.path.join(ROOT, 'kmod', 'kgwttm.ko')
+_UNSET = '(KGWTTM_KO is not set: run the suite through test/vm/run)'
+KO = os.environ.get('KGWTTM_TEST_KO') or os.environ.get('KGWTTM_KO') or _UNSET
+TESTBED_KO = os.environ.get('KGWTTM_TESTBED_KO') or _UNSET
 sys.path[:0] = [os.path.join(ROOT, 'test', 'lbsim'), os.path.join(ROOT, 'test', 'lib')]
 import lbsim  # noqa: E402,F401  (re-exported for the suites)
 from lbsim import Sysctl, listen, netstat  # noqa: E402,F401  (re-exported for the suites)
 from tap import TAP  # noqa: E402,F401
+from ttm_abi import PEER, TTM_SO_GET_PEER  # noqa: E402,F401  (re-exported for the suites)
 
-TTM_SO_GET_PEER = 1345
-PEER = struct.Struct('=HH16s')     # af (host order), port (raw), addr
 CLIENT4, CLIENT6 = lbsim.CLIENT4, lbsim.CLIENT6
 
 

@@ -24,8 +24,7 @@ LBSIM = os.path.join(HERE, '..', 'lbsim', 'lbsim.py')
 sys.path[:0] = [os.path.join(HERE, '..', 'lbsim'), os.path.join(HERE, '..', 'lib')]
 import lbsim  # noqa: E402
 from tap import TAP  # noqa: E402
-
-TTM_SO_GET_PEER = 1345
+from ttm_abi import TTM_SO_GET_PEER  # noqa: E402
 
 t = TAP()
 subprocess.run(['rmmod', 'kgwttm'], stdout=subprocess.DEVNULL,

@@ -36,8 +36,9 @@ STATS = "/sys/fs/bpf/lbsim/maps/lbsim_stats"
 
 RS4, LIP4, RS6, LIP6 = "10.201.0.1", "10.201.0.2", "fd00:201::1", "fd00:201::2"
 CLIENT4, CLIENT6 = "198.51.100.77", "2001:db8:77::1234"
-TTM_SO_GET_PEER = 1345
 VOLUME = int(os.environ.get("KGWTTM_REALSTACK_VOLUME", "2000"))
+sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
+from ttm_abi import TTM_SO_GET_PEER  # noqa: E402
 
 _n = 0
 _failed = 0

@@ -29,9 +29,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../../../kmod/uapi/kgwttm.h"
 #include "../../lib/cutil.h"
-
-#define TTM_SO_GET_PEER 1345
 
 static int lfd, do_gso, do_gpn;
 static long limit;
@@ -66,10 +65,10 @@ static void *loop(void *arg)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		if (do_gso) {
-			unsigned char peer[20];
+			struct ttm_peer peer;
 			socklen_t l = sizeof(peer);
 
-			if (getsockopt(fd, SOL_IP, TTM_SO_GET_PEER, peer, &l) == 0)
+			if (getsockopt(fd, SOL_IP, TTM_SO_GET_PEER, &peer, &l) == 0)
 				g_ok++;
 			else if (errno == ENOENT)
 				g_enoent++;
