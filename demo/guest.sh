@@ -8,7 +8,8 @@ PORT=8080
 # The module trusts no one until told: the simulated LBs' networks, one list
 # for the demo, the tests and the bench.
 TRUSTED_NETS=$(cat test/lbsim/trusted_nets)
-insmod kmod/kgwttm.ko "trusted_nets=$TRUSTED_NETS"
+# $KGWTTM_KO: the module test/build.sh built for this kernel (test/vm/run sets it).
+insmod "$KGWTTM_KO" "trusted_nets=$TRUSTED_NETS"
 echo "== module loaded: $(grep -E '^version' /proc/net/kgwttm), trusted_nets=$TRUSTED_NETS"
 $LBSIM up >/dev/null
 

@@ -1,21 +1,49 @@
 #!/bin/sh
 # Builds everything the suites run, on the host, before the VM boots: the
-# kernel module and the test bed's own module against the VM kernel's
-# headers, the BPF object of the real-stack simulator, the C examples, the
-# nginx modules (for the host's Debian nginx), the addon and the TypeScript API.
+# kernel module and the test bed's own module against the headers of every
+# kernel of the test matrix (test/vm/kernels.sh), the BPF object of the
+# real-stack simulator, the C examples, the nginx modules (for the host's
+# Debian nginx), the addon and the TypeScript API.
 set -eu
 cd "$(dirname "$0")/.."
-. .cache/vm/kernel.env
+ROOT=$PWD
+. test/vm/kernels.sh
 
 step() { echo "build: $*" >&2; }
 
-if [ -f kmod/Makefile ]; then
-	step "kmod (KERNELDIR=$KERNELDIR)"
-	make -s -C kmod KERNELDIR="$KERNELDIR" >&2
-fi
+# Kbuild writes its objects beside the sources, so each kernel gets a folder of
+# its own (kernel_build_dir) whose sources are links to the checkout's: the
+# builds stay apart, and make still sees every edit. What Kbuild generates
+# (*.mod.c, from an in-tree build) is never linked: it would write through.
+sources_in() {
+	(cd "$1" && ls -- *.c *.h 2>/dev/null | grep -v '\.mod\.c$')
+}
+link_sources() {
+	from=$1 to=$2
+	shift 2
+	mkdir -p "$to"
+	find "$to" -maxdepth 1 -type l -name '*.mod.c' -delete
+	for f in "$@"; do
+		[ -e "$from/$f" ] && ln -sfn "$ROOT/$from/$f" "$to/$f"
+	done
+}
+for kver in $(kernels); do
+	. "$(kernel_env "$kver")"
+	out=$(kernel_build_dir "$kver")
+	if [ -f kmod/Makefile ]; then
+		step "kmod for $kver"
+		link_sources kmod "$out/kmod" Kbuild Makefile VERSION uapi $(sources_in kmod)
+		make -s -C "$out/kmod" KERNELDIR="$KERNELDIR" >&2
+	fi
+	if [ -f test/kmod/Makefile ]; then
+		step "test-bed module (kgwttm_testbed.ko) for $kver"
+		link_sources test/kmod "$out/test-kmod" Kbuild Makefile $(sources_in test/kmod)
+		make -s -C "$out/test-kmod" KERNELDIR="$KERNELDIR" module >&2
+	fi
+done
 if [ -f test/kmod/Makefile ]; then
-	step "test-bed module (kgwttm_testbed.ko)"
-	make -s -C test/kmod KERNELDIR="$KERNELDIR" >&2
+	step "test-bed tools (getpeername_flood)"
+	make -s -C test/kmod getpeername_flood >&2
 fi
 if [ -f test/lbsim/realstack/Makefile ]; then
 	step "real-stack simulator"

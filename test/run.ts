@@ -1,12 +1,15 @@
 // Runs every test suite and sums them: the host suites here, then all guest
-// suites in ONE boot of the VM test bed (test/vm/run), and prints the plain line
-// `N passed, N failed` that CI reads. Each suite prints TAP; its top-level test
-// points are what we count (see test/README.md). A skipped point counts as a
-// failure: nothing goes green by being skipped.
+// suites on every kernel of the test bed's matrix (.cache/vm/kernels: 5.10,
+// 6.1, 6.12), ONE boot of the VM (test/vm/run --kernel) per kernel, and prints
+// the plain line `N passed, N failed` that CI reads. Each suite prints TAP; its
+// top-level test points are what we count (see test/README.md). A skipped
+// point counts as a failure: nothing goes green by being skipped.
 //
-//   node --import tsx test/run.ts [--host-only | --guest-only | --in-guest] [--filter TEXT]
+//   node --import tsx test/run.ts [--host-only | --guest-only | --in-guest]
+//                                 [--filter TEXT] [--kernel VER]...
+//   --kernel: a release or a line (5.10, 6.1, 6.12); repeatable; default all
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { installGlobal, pack, worldReadableTempDir } from './lib/npm-pack.js';
 
@@ -24,16 +27,19 @@ interface Options {
   guest: boolean;
   inGuest: boolean;
   filter: string | undefined;
+  /** --kernel arguments; empty: every kernel of the matrix. */
+  kernels: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { host: true, guest: true, inGuest: false, filter: undefined };
+  const opts: Options = { host: true, guest: true, inGuest: false, filter: undefined, kernels: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--host-only') opts.guest = false;
     else if (arg === '--guest-only') opts.host = false;
     else if (arg === '--in-guest') opts.inGuest = true;
     else if (arg === '--filter') opts.filter = argv[++i];
+    else if (arg === '--kernel') opts.kernels.push(argv[++i] ?? '');
     else throw new Error(`test/run.ts: unknown argument ${arg}`);
   }
   return opts;
@@ -162,14 +168,32 @@ function preparePackage(total: Tally): { env: NodeJS.ProcessEnv; work?: string }
   }
 }
 
-// Boots the VM once; inside, this same file runs with --in-guest and reports
-// its tally on a GUEST_TOTAL line. The VM runner's own verdict (kernel log
-// clean, exit code) is one more point.
-function runGuest(filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
-  const args = ['--timeout', process.env.KGWTTM_VM_TIMEOUT ?? '4200', '--', process.execPath, '--import', 'tsx', 'test/run.ts', '--in-guest'];
+/**
+ * The kernels to boot, in the matrix's order: what test/vm/provision.sh (run
+ * by `npm test`'s setup) wrote to .cache/vm/kernels, or those of them that
+ * `wanted` names by release or line (as test/vm/kernels.sh matches them).
+ */
+function matrixKernels(wanted: string[]): string[] {
+  const cache = process.env.KGWTTM_VM_CACHE ?? join(root, '.cache', 'vm');
+  const all = readFileSync(join(cache, 'kernels'), 'utf8').split('\n').filter((line) => line !== '');
+  if (wanted.length === 0) return all;
+  const matches = (kernel: string, want: string): boolean =>
+    kernel === want || kernel.startsWith(`${want}-`) || new RegExp(`^${want.replace(/\./g, '\\.')}\\.\\d`).test(kernel);
+  for (const want of wanted)
+    if (!all.some((kernel) => matches(kernel, want))) throw new Error(`test/run.ts: no kernel ${want} in the test bed (have: ${all.join(' ')})`);
+  return all.filter((kernel) => wanted.some((want) => matches(kernel, want)));
+}
+
+// Boots the VM once on `kernel`; inside, this same file runs with --in-guest
+// and reports its tally on a GUEST_TOTAL line. The VM runner's own verdict
+// (kernel log clean, exit code) is one more point. Failures are named with
+// the kernel they happened on.
+function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
+  const args = ['--kernel', kernel, '--timeout', process.env.KGWTTM_VM_TIMEOUT ?? '4200', '--', process.execPath, '--import', 'tsx', 'test/run.ts', '--in-guest'];
   if (filter !== undefined) args.push('--filter', filter);
   const tally: Tally = { passed: 0, failed: 0, failures: [] };
-  process.stdout.write('# booting the VM test bed for the guest suites\n');
+  const started = Date.now();
+  process.stdout.write(`# booting the VM test bed on Linux ${kernel} for the guest suites\n`);
   return new Promise((resolve) => {
     const child = spawn(join(root, 'test/vm/run'), args, {
       cwd: root,
@@ -191,18 +215,21 @@ function runGuest(filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}):
           reported = true;
         }
         const failure = /^# guest-failure: (.*)$/.exec(line);
-        if (failure) tally.failures.push(`guest: ${failure[1]}`);
+        if (failure) tally.failures.push(`guest ${kernel}: ${failure[1]}`);
       }
     });
     child.on('close', (code) => {
-      if (!reported) fail(tally, 'guest: the VM run reported no tally');
-      const verdict = code === 125 ? 'the guest kernel log shows a bug (see above, .cache/vm/last-dmesg.log)'
+      if (!reported) fail(tally, `guest ${kernel}: the VM run reported no tally`);
+      const verdict = code === 125 ? `the guest kernel log shows a bug (see above, .cache/vm/last-dmesg-${kernel}.log)`
         : code === 124 ? 'the VM run timed out'
         : code === 126 ? 'the VM stopped without an exit code'
         : undefined;
-      if (verdict) fail(tally, `guest: ${verdict}`);
+      if (verdict) fail(tally, `guest ${kernel}: ${verdict}`);
       else tally.passed++; // the guest kernel log stayed clean through every suite
-      process.stdout.write(`# guest kernel log ${verdict ? 'NOT clean' : 'clean'} (vm/run exit ${code})\n`);
+      process.stdout.write(`# guest kernel log ${verdict ? 'NOT clean' : 'clean'} on ${kernel} (vm/run exit ${code})\n`);
+      process.stdout.write(
+        `# guest suites on ${kernel}: ${tally.passed} passed, ${tally.failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+      );
       resolve(tally);
     });
   });
@@ -218,11 +245,12 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
+  const kernels = opts.guest ? matrixKernels(opts.kernels) : [];
   // Packed once, before the host suites, when guest suites will run.
   const packaged = opts.guest && suitesIn('test/guest', opts.filter).length > 0 ? preparePackage(total) : { env: {} };
   try {
     if (opts.host) add(total, await runAll('test/host', opts.filter, packaged.env));
-    if (opts.guest) add(total, await runGuest(opts.filter, packaged.env));
+    for (const kernel of kernels) add(total, await runGuest(kernel, opts.filter, packaged.env));
   } finally {
     if (packaged.work) rmSync(packaged.work, { recursive: true, force: true });
   }

@@ -32,7 +32,7 @@ with k.Module(optname=1346), lbsim.LB(seed=60) as lb:
     k.close(c, conn)
     server.close()
 
-TESTBED_KO = os.path.join(k.ROOT, 'test', 'kmod', 'kgwttm_testbed.ko')
+TESTBED_KO = k.TESTBED_KO
 # The test bed's module holds 1344-1347 through nf_register_sockopt, as
 # Alibaba's vtoa does.
 held = subprocess.run(['insmod', TESTBED_KO, 'hold_optmin=1344', 'hold_optmax=1347'],

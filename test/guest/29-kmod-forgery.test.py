@@ -32,7 +32,7 @@ C4, C6 = k.CLIENT4, k.CLIENT6
 TOA4, TOA6 = lbsim.toa_v4(*C4), lbsim.toa_v6(*C6)
 ROOT = k.ROOT
 REALSTACK = os.path.join(ROOT, 'test', 'lbsim', 'realstack')
-TESTBED_KO = os.path.join(ROOT, 'test', 'kmod', 'kgwttm_testbed.ko')
+TESTBED_KO = k.TESTBED_KO
 FLOOD = os.path.join(ROOT, 'test', 'kmod', 'getpeername_flood')
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The operator CLI on a host with the module loaded (insmod kmod/kgwttm.ko, as
-# test/build.sh built it, trusting the test bed's LB networks): `kgwttm status`
+# The operator CLI on a host with the module loaded (insmod $KGWTTM_KO, as
+# test/build.sh built it for this kernel, trusting the test bed's LB networks): `kgwttm status`
 # shows the version and counters,
 # `kgwttm doctor` finds it healthy (exit 0), sees kgwttm answer the getsockopt
 # and proves the whole path with its round trip (a fake load balancer in a
@@ -32,13 +32,14 @@ MAIN=$(readlink -f "$CLI")
 KPROBES=/sys/kernel/debug/kprobes/enabled
 trap '[ ! -w $KPROBES ] || echo 1 > $KPROBES; rmmod kgwttm 2>/dev/null' EXIT
 
-[ -f kmod/kgwttm.ko ] || bail "kmod/kgwttm.ko not built (test/build.sh)"
+KO=${KGWTTM_KO:-}
+[ -f "$KO" ] || bail "no module built for $(uname -r) at '$KO' (KGWTTM_KO, set by test/vm/run; test/build.sh builds it)"
 [ ! -d /sys/module/kgwttm ] || bail "kgwttm is already loaded: a previous suite did not unload it"
 ip link set lo up 2>/dev/null
 # The round trip needs /dev/net/tun: a guest without udev has it only once tun is loaded.
 modprobe tun 2>/dev/null
 [ -c /dev/net/tun ] || bail "no /dev/net/tun after modprobe tun"
-insmod kmod/kgwttm.ko trusted_nets="$TRUSTED_NETS" || bail "insmod kmod/kgwttm.ko trusted_nets=$TRUSTED_NETS failed"
+insmod "$KO" trusted_nets="$TRUSTED_NETS" || bail "insmod $KO trusted_nets=$TRUSTED_NETS failed"
 
 kgwttm() { "$CLI" "$@"; }
 
@@ -132,7 +133,7 @@ doctor_fails_without_kprobes() {
 }
 
 reload() {
-	rmmod kgwttm && insmod kmod/kgwttm.ko "$@"
+	rmmod kgwttm && insmod "$KO" "$@"
 }
 
 # trusted_nets= (empty, the module's default): the module believes no one; the

@@ -21,14 +21,17 @@ function setup(action: 'up' | 'down'): void {
 }
 
 /**
- * Loads kmod/kgwttm.ko trusting the simulated load balancers (the module
+ * Loads the module built for this kernel ($KGWTTM_KO, which test/vm/run
+ * sets) trusting the simulated load balancers (the module
  * trusts no one until told; test/lbsim/trusted_nets is the test bed's one
  * list) and brings the simulator up; both undone when `t` ends.
  */
 export function withModuleAndLoadBalancer(t: Test): void {
   if (existsSync('/sys/module/kgwttm')) throw new Error('kgwttm is already loaded: a previous suite did not unload it');
   const trustedNets = readFileSync(join(root, 'test', 'lbsim', 'trusted_nets'), 'utf8').trim();
-  execFileSync('insmod', [join(root, 'kmod', 'kgwttm.ko'), `trusted_nets=${trustedNets}`]);
+  const ko = process.env.KGWTTM_KO;
+  if (!ko) throw new Error('KGWTTM_KO is not set: run the suite through test/vm/run');
+  execFileSync('insmod', [ko, `trusted_nets=${trustedNets}`]);
   try {
     setup('up');
   } catch (error) {

@@ -1,41 +1,51 @@
-# The module as kernel reviewers build it: no warning with W=1 against the VM
-# kernel's headers, nothing from sparse, nothing from checkpatch --strict.
-# Built in a scratch copy, so kmod/'s own build is left alone.
+# The module as kernel reviewers build it, against every kernel of the test
+# bed's matrix: no warning with W=1 against the kernel's headers, nothing from
+# sparse, nothing from that kernel's checkpatch --strict. Built in scratch
+# copies, so kmod/'s own build is left alone.
 set -u
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 . test/lib/tap.sh
-. .cache/vm/kernel.env
+. test/vm/kernels.sh
 
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
-cp -r kmod "$SCRATCH/kmod"
-make -s -C "$SCRATCH/kmod" clean >/dev/null 2>&1
 
 # Kbuild's only non-warning chatter: no vmlinux in a headers tree, so no BTF.
 warnings() {
-	grep -v -e 'Skipping BTF generation' -e '^make' -e '^ *\(CC\|LD\|MODPOST\|CHECK\) ' "$1" |
+	grep -v -e 'Skipping BTF generation' -e '^make' -e '^ *\(CC\|LD\|MODPOST\|CHECK\|BTF\) ' "$1" |
 		grep -i -e 'warning' -e 'error' -e ': note:'
 }
 
+fresh_copy() {
+	rm -rf "$SCRATCH/kmod"
+	cp -r kmod "$SCRATCH/kmod"
+	make -s -C "$SCRATCH/kmod" clean KERNELDIR="$KERNELDIR" >/dev/null 2>&1
+}
+
 w1_clean() {
+	fresh_copy
 	make -C "$SCRATCH/kmod" KERNELDIR="$KERNELDIR" W=1 > "$SCRATCH/w1.log" 2>&1 ||
 		{ cat "$SCRATCH/w1.log"; return 1; }
 	! warnings "$SCRATCH/w1.log"
 }
 
 sparse_clean() {
-	make -s -C "$SCRATCH/kmod" clean >/dev/null 2>&1
+	fresh_copy
 	make -C "$SCRATCH/kmod" KERNELDIR="$KERNELDIR" check > "$SCRATCH/sparse.log" 2>&1 ||
 		{ cat "$SCRATCH/sparse.log"; return 1; }
 	! warnings "$SCRATCH/sparse.log"
 }
 
 checkpatch_clean() {
-	[ -x "$CHECKPATCH" ] || [ -f "$CHECKPATCH" ] || { echo "no checkpatch at $CHECKPATCH"; return 1; }
+	[ -f "$CHECKPATCH" ] || { echo "no checkpatch at $CHECKPATCH"; return 1; }
 	make -s -C "$SCRATCH/kmod" style CHECKPATCH="perl $CHECKPATCH"
 }
 
-check "kmod builds with W=1 and no warnings against $KVER" w1_clean
-check "sparse (make check) reports nothing" sparse_clean
-check "checkpatch --strict (make style) reports nothing" checkpatch_clean
+for kver in $(kernels); do
+	. "$(kernel_env "$kver")"
+	check "$KVER: kmod builds with W=1 and no warnings" w1_clean
+	check "$KVER: sparse (make check) reports nothing" sparse_clean
+	check "$KVER: checkpatch --strict of Linux $LINE (make style) reports nothing" checkpatch_clean
+done
 tap_done

@@ -13,7 +13,8 @@ fail() {
 	exec poweroff -f
 }
 
-for m in virtio_pci 9pnet_virtio 9p overlay; do
+# The modules mkinitramfs.sh put in (the ones this kernel has not built in).
+for m in $(cat /modules); do
 	modprobe "$m" || fail "modprobe $m"
 done
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the VM's initramfs: busybox, the kernel modules that reach the host's
 # root over virtio-9p (virtio_pci, 9pnet_virtio, 9p, overlay and their
-# dependencies, in the order modules.dep gives), and test/vm/guest-init.sh as /init.
+# dependencies, in the order modules.dep gives; those the kernel has built in
+# are left out), and test/vm/guest-init.sh as /init.
 #
 # usage: mkinitramfs.sh MODROOT KVER OUT
 set -eu
@@ -19,6 +20,14 @@ for applet in poweroff sh mount mkdir modprobe insmod switch_root echo cat sleep
 	ln -s busybox "$STAGE/bin/$applet"
 done
 
+# What the kernel has built in (6.12: virtio_pci) needs no loading; the rest,
+# in /modules, is what guest-init.sh loads.
+LOAD=
+for m in $WANT; do
+	grep -Eq "/$m\.ko$" "$MODDIR/modules.builtin" 2>/dev/null || LOAD="$LOAD $m"
+done
+echo $LOAD > "$STAGE/modules"
+
 # The dependency closure of what we want, taken from the text modules.dep.
 closure() {
 	for m in "$@"; do
@@ -28,11 +37,18 @@ closure() {
 		for dep in ${line#*:}; do echo "$dep"; done
 	done | sort -u
 }
+# Compressed modules (6.12's .ko.xz) go in uncompressed: busybox insmod reads
+# plain .ko files only; modules.dep then names them so.
 : > "$STAGE/lib/modules/$KVER/modules.dep"
-for rel in $(closure $WANT); do
+for rel in $(closure $LOAD); do
 	mkdir -p "$STAGE/lib/modules/$KVER/$(dirname "$rel")"
-	cp "$MODDIR/$rel" "$STAGE/lib/modules/$KVER/$rel"
-	grep -E "^$rel:" "$MODDIR/modules.dep" >> "$STAGE/lib/modules/$KVER/modules.dep"
+	case $rel in
+	*.ko.xz) xz -dc "$MODDIR/$rel" > "$STAGE/lib/modules/$KVER/${rel%.xz}" ;;
+	*.ko.zst) zstd -qdc "$MODDIR/$rel" > "$STAGE/lib/modules/$KVER/${rel%.zst}" ;;
+	*.ko.gz) gzip -dc "$MODDIR/$rel" > "$STAGE/lib/modules/$KVER/${rel%.gz}" ;;
+	*) cp "$MODDIR/$rel" "$STAGE/lib/modules/$KVER/$rel" ;;
+	esac
+	grep -E "^$rel:" "$MODDIR/modules.dep" | sed -E 's/\.ko\.(xz|zst|gz)\b/.ko/g' >> "$STAGE/lib/modules/$KVER/modules.dep"
 done
 
 cp "$HERE/guest-init.sh" "$STAGE/init"
