@@ -1,69 +1,119 @@
 #!/bin/sh
 # Builds the kgwttm RPMs, as cloud vendors ship the module:
-#   kmod-kgwttm-<version>-1.<arch>.rpm  the module built for ONE kernel, with its
-#                                        modprobe.d / modules-load.d files
+#   kmod-kgwttm-<version>-1.<kernel>.<arch>.rpm  the module built for ONE kernel,
+#                                 one package per kernel asked for, with its
+#                                 modprobe.d / modules-load.d files
 #   kgwttm-dkms-<version>-1.noarch.rpm  the sources for DKMS, rebuilt on kernel upgrades
 #
-# usage: kmod/build.sh [--kernel KVER] [--kerneldir DIR] [--out DIR]
+# usage: kmod/build.sh [--kernel KVER]... [--kerneldir DIR]... [--all [--search GLOB]...] [--out DIR]
+#   --kernel KVER    a kernel release whose headers are installed (repeatable)
+#   --kerneldir DIR  a kernel headers tree (repeatable)
+#   --all            every installed headers tree: /lib/modules/*/build,
+#                    /usr/src/kernels/* (RHEL), /usr/src/linux-headers-* (Debian);
+#                    --search GLOB (repeatable) looks there instead
+#   nothing          the running kernel's headers, else the newest installed
+#
+# Naming, kmodtool's convention: the package name stays kmod-kgwttm (what
+# operators install and what kgwttm-dkms conflicts with) and the kernel goes
+# into the Release, its '-' as '_' and a trailing .<arch> dropped:
+#   kmod-kgwttm-0.1.0-1.5.10.0_46_amd64.x86_64.rpm          (Debian 5.10.0-46-amd64)
+#   kmod-kgwttm-0.1.0-1.4.18.0_513.5.1.el8_9.x86_64.rpm     (RHEL 4.18.0-513.5.1.el8_9.x86_64)
+# so builds for several kernels sit in one repository. They install side by
+# side with rpm -i, or dnf/yum (installonlypkg(kernel-module)); rpm -U would
+# take the newest release as an upgrade of the others.
 #
 # Design note. The version comes from kmod/VERSION only (Kbuild reads the same
 # file); the spec takes it, the kernel and the headers as macros, so rpmbuild
 # can also be run by hand. rpmbuild runs unprivileged in a private _topdir under
 # the output folder (default kmod/dist/, gitignored): nothing goes to
-# ~/rpmbuild or /var/tmp, and the build needs no root and no rpm database.
+# ~/rpmbuild or /var/tmp, and the build needs no root and no rpm database. Each
+# kernel is one rpmbuild; the DKMS package they all make is the same, kept once.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/dist
-KVER= KERNELDIR=
+ALL=no
+DIRS=
+SEARCH=
 
 usage() {
-	sed -n '7p' "$0" | sed 's/^# //' >&2
+	sed -n '8p' "$0" | sed 's/^# //' >&2
 	exit 2
 }
 die() { echo "build.sh: $*" >&2; exit 1; }
-
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel) [ $# -ge 2 ] || usage; KVER=$2; shift 2 ;;
-	--kerneldir) [ $# -ge 2 ] || usage; KERNELDIR=$2; shift 2 ;;
-	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
-	-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) usage ;;
-	esac
-done
-
-command -v rpmbuild >/dev/null || die "rpmbuild not found (RHEL/CentOS: yum install rpm-build; Debian/Ubuntu: apt-get install rpm)"
-VERSION=$(tr -d ' \t\n' < "$HERE/VERSION")
-[ -n "$VERSION" ] || die "kmod/VERSION is empty"
 
 # The kernel release a headers tree was configured for: what vermagic will say.
 headers_release() {
 	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h" 2>/dev/null
 }
 
-if [ -z "$KERNELDIR" ] && [ -n "$KVER" ]; then
-	for d in "/lib/modules/$KVER/build" "/usr/src/kernels/$KVER" "/usr/src/linux-headers-$KVER"; do
-		[ -f "$d/Makefile" ] && { KERNELDIR=$d; break; }
+headers_of() {
+	for d in "/lib/modules/$1/build" "/usr/src/kernels/$1" "/usr/src/linux-headers-$1"; do
+		[ -f "$d/Makefile" ] && { echo "$d"; return 0; }
 	done
-	[ -n "$KERNELDIR" ] || die "no headers for $KVER (tried /lib/modules/$KVER/build, /usr/src/kernels/$KVER, /usr/src/linux-headers-$KVER); pass --kerneldir"
-elif [ -z "$KERNELDIR" ]; then
+	die "no headers for $1 (tried /lib/modules/$1/build, /usr/src/kernels/$1, /usr/src/linux-headers-$1); pass --kerneldir"
+}
+
+# Newline-separated: a folder may hold spaces, not newlines.
+add_dir() {
+	DIRS="$DIRS$1
+"
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) [ $# -ge 2 ] || usage; d=$(headers_of "$2") || exit 1; add_dir "$d"; shift 2 ;;
+	--kerneldir) [ $# -ge 2 ] || usage; add_dir "$2"; shift 2 ;;
+	--all) ALL=yes; shift ;;
+	--search) [ $# -ge 2 ] || usage; SEARCH="$SEARCH $2"; shift 2 ;;
+	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
+	-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) usage ;;
+	esac
+done
+[ -z "$SEARCH" ] || [ "$ALL" = yes ] || die "--search goes with --all"
+
+command -v rpmbuild >/dev/null || die "rpmbuild not found (RHEL/CentOS: yum install rpm-build; Debian/Ubuntu: apt-get install rpm)"
+VERSION=$(tr -d ' \t\n' < "$HERE/VERSION")
+[ -n "$VERSION" ] || die "kmod/VERSION is empty"
+
+if [ "$ALL" = yes ]; then
+	# shellcheck disable=SC2086 # the patterns are globs
+	for d in ${SEARCH:-/lib/modules/*/build /usr/src/kernels/* /usr/src/linux-headers-*}; do
+		# a prepared tree (Debian's -common halves are not)
+		[ -f "$d/Makefile" ] && [ -n "$(headers_release "$d")" ] && add_dir "$d"
+	done
+	[ -n "$DIRS" ] || die "--all: no kernel headers found in ${SEARCH:-/lib/modules/*/build /usr/src/kernels/* /usr/src/linux-headers-*}"
+elif [ -z "$DIRS" ]; then
 	# The running kernel's headers, else the newest headers installed.
 	if [ -f "/lib/modules/$(uname -r)/build/Makefile" ]; then
-		KERNELDIR=/lib/modules/$(uname -r)/build
+		add_dir "/lib/modules/$(uname -r)/build"
 	else
-		KERNELDIR=$(for d in /lib/modules/*/build /usr/src/kernels/*; do
+		newest=$(for d in /lib/modules/*/build /usr/src/kernels/*; do
 			[ -f "$d/include/generated/utsrelease.h" ] && echo "$d"
 		done | sort -V | tail -n 1)
-		[ -n "$KERNELDIR" ] || die "no kernel headers found (install kernel-devel-\$(uname -r) or linux-headers-\$(uname -r)), or pass --kerneldir"
-		echo "build.sh: no headers for the running kernel $(uname -r); using $KERNELDIR" >&2
+		[ -n "$newest" ] || die "no kernel headers found (install kernel-devel-\$(uname -r) or linux-headers-\$(uname -r)), or pass --kerneldir"
+		echo "build.sh: no headers for the running kernel $(uname -r); using $newest" >&2
+		add_dir "$newest"
 	fi
 fi
-[ -f "$KERNELDIR/Makefile" ] || die "$KERNELDIR is not a kernel headers tree (no Makefile)"
-KERNELDIR=$(cd "$KERNELDIR" && pwd -P)
-found=$(headers_release "$KERNELDIR")
-[ -n "$found" ] || die "$KERNELDIR has no include/generated/utsrelease.h: not a prepared headers tree"
-[ -z "$KVER" ] || [ "$KVER" = "$found" ] || die "--kernel $KVER but $KERNELDIR is for $found"
-KVER=$found
+
+# Each tree once, by the kernel it was configured for (/lib/modules/K/build
+# is often a link to /usr/src/...): "KVER DIR" lines.
+TARGETS=
+set -f
+IFS_WAS=$IFS IFS='
+'
+for d in $DIRS; do
+	[ -f "$d/Makefile" ] || die "$d is not a kernel headers tree (no Makefile)"
+	d=$(cd "$d" && pwd -P)
+	kver=$(headers_release "$d")
+	[ -n "$kver" ] || die "$d has no include/generated/utsrelease.h: not a prepared headers tree"
+	TARGETS="$TARGETS$kver $d
+"
+done
+IFS=$IFS_WAS
+set +f
+TARGETS=$(printf '%s' "$TARGETS" | sort -u -k1,1)
 
 # The module's sources, as DKMS and the kmod build both get them: what
 # `make dkms-install` puts in /usr/src/kgwttm-<version> (its file list, and
@@ -71,34 +121,48 @@ KVER=$found
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 TOP=$OUT/rpmbuild
-rm -rf "$TOP"
-mkdir -p "$TOP/SOURCES" "$TOP/SPECS" "$TOP/BUILD" "$TOP/RPMS" "$TOP/SRPMS" "$TOP/tmp"
-make -s -C "$HERE" dkms-install DESTDIR="$TOP/tmp/stage" >&2
-[ -f "$TOP/tmp/stage/usr/src/kgwttm-$VERSION/dkms.conf" ] || die "make dkms-install did not stage /usr/src/kgwttm-$VERSION/dkms.conf"
-tar -C "$TOP/tmp/stage/usr/src" -czf "$TOP/SOURCES/kgwttm-$VERSION.tar.gz" "kgwttm-$VERSION"
-cp "$HERE/kgwttm.spec" "$TOP/SPECS/"
+STAGE=$OUT/rpmbuild-sources
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+make -s -C "$HERE" dkms-install DESTDIR="$STAGE/stage" >&2
+[ -f "$STAGE/stage/usr/src/kgwttm-$VERSION/dkms.conf" ] || die "make dkms-install did not stage /usr/src/kgwttm-$VERSION/dkms.conf"
+tar -C "$STAGE/stage/usr/src" -czf "$STAGE/kgwttm-$VERSION.tar.gz" "kgwttm-$VERSION"
 
 # BuildRequires name RPM packages: a host whose packages are not RPMs (Debian's
 # rpm) has an empty database, so there they cannot be checked.
 NODEPS=
 rpm -q rpm >/dev/null 2>&1 || NODEPS=--nodeps
 
-echo "build.sh: kgwttm $VERSION for kernel $KVER ($KERNELDIR)" >&2
-# Kbuild must not see the distribution's userspace CFLAGS/LDFLAGS.
-env -u CFLAGS -u CXXFLAGS -u LDFLAGS rpmbuild -bb $NODEPS \
-	--define "_topdir $TOP" \
-	--define "_tmppath $TOP/tmp" \
-	--define "kgwttm_version $VERSION" \
-	--define "kver $KVER" \
-	--define "kerneldir $KERNELDIR" \
-	"$TOP/SPECS/kgwttm.spec" > "$TOP/rpmbuild.log" 2>&1 || {
-	tail -n 40 "$TOP/rpmbuild.log" >&2
-	die "rpmbuild failed (whole log: $TOP/rpmbuild.log)"
-}
-
-rm -f "$OUT"/kmod-kgwttm-*.rpm "$OUT"/kgwttm-dkms-*.rpm
-for rpm in "$TOP"/RPMS/*/kmod-kgwttm-"$VERSION"-*.rpm "$TOP"/RPMS/noarch/kgwttm-dkms-"$VERSION"-*.rpm; do
-	[ -f "$rpm" ] || die "rpmbuild made no $rpm"
-	cp "$rpm" "$OUT/"
-	echo "$OUT/${rpm##*/}"
+rm -f "$OUT"/kgwttm-dkms-*.rpm
+echo "$TARGETS" | while read -r KVER KERNELDIR; do
+	rm -rf "$TOP"
+	mkdir -p "$TOP/SOURCES" "$TOP/SPECS" "$TOP/BUILD" "$TOP/RPMS" "$TOP/SRPMS" "$TOP/tmp"
+	cp "$STAGE/kgwttm-$VERSION.tar.gz" "$TOP/SOURCES/"
+	cp "$HERE/kgwttm.spec" "$TOP/SPECS/"
+	echo "build.sh: kgwttm $VERSION for kernel $KVER ($KERNELDIR)" >&2
+	# Kbuild must not see the distribution's userspace CFLAGS/LDFLAGS.
+	env -u CFLAGS -u CXXFLAGS -u LDFLAGS rpmbuild -bb $NODEPS \
+		--define "_topdir $TOP" \
+		--define "_tmppath $TOP/tmp" \
+		--define "kgwttm_version $VERSION" \
+		--define "kver $KVER" \
+		--define "kerneldir $KERNELDIR" \
+		"$TOP/SPECS/kgwttm.spec" > "$TOP/rpmbuild.log" 2>&1 || {
+		tail -n 40 "$TOP/rpmbuild.log" >&2
+		die "rpmbuild failed for $KVER (whole log: $TOP/rpmbuild.log)"
+	}
+	kmod=$(ls "$TOP"/RPMS/*/kmod-kgwttm-"$VERSION"-*.rpm 2>/dev/null) || die "rpmbuild made no kmod-kgwttm for $KVER"
+	# This kernel's earlier builds (any version) make way for this one.
+	release=$(rpm -qp --qf '%{RELEASE}' "$kmod")
+	rm -f "$OUT"/kmod-kgwttm-*."${release#*.}".*.rpm
+	cp "$kmod" "$OUT/"
+	echo "$OUT/${kmod##*/}"
+	[ -f "$OUT"/kgwttm-dkms-"$VERSION"-*.noarch.rpm ] && continue
+	for dkms in "$TOP"/RPMS/noarch/kgwttm-dkms-"$VERSION"-*.rpm; do
+		[ -f "$dkms" ] || die "rpmbuild made no kgwttm-dkms"
+		cp "$dkms" "$OUT/"
+	done
 done
+dkms=$(ls "$OUT"/kgwttm-dkms-"$VERSION"-*.noarch.rpm) || exit 1
+echo "$dkms"
+rm -rf "$STAGE"

@@ -1,7 +1,7 @@
 #!/bin/sh
-# The module as the RPM ships it: the .ko taken out of kmod-kgwttm (built on the
-# host by test/host/40-rpm.test.sh into kmod/dist/) with rpm2cpio, loaded into
-# this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
+# The module as the RPM ships it: the .ko taken out of this kernel's kmod-kgwttm
+# (one per kernel, built on the host by test/host/40-rpm.test.sh into
+# kmod/dist/) with rpm2cpio, loaded into this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
 # the modprobe.d file the RPM installs states the module's real defaults, and
 # its trusted_nets line, once filled in, is one the module takes.
 set -u
@@ -9,11 +9,17 @@ cd "$(dirname "$0")/../.."
 . test/lib/tap.sh
 
 VERSION=$(cat kmod/VERSION)
-RPM=$PWD/kmod/dist/kmod-kgwttm-$VERSION-1.$(uname -m).rpm
 WORK=$(mktemp -d)
 trap 'rmmod kgwttm 2>/dev/null; rm -rf "$WORK"' EXIT
 
-[ -f "$RPM" ] || bail "$RPM not built (test/host/40-rpm.test.sh or kmod/build.sh builds it)"
+# This kernel's package: the kmod-kgwttm of this version whose files hold
+# /lib/modules/$(uname -r), whatever its name says.
+RPM=
+for rpm in "$PWD"/kmod/dist/kmod-kgwttm-"$VERSION"-*.rpm; do
+	[ -f "$rpm" ] && rpm -qlp "$rpm" 2>/dev/null | grep -qx "/lib/modules/$(uname -r)/extra/kgwttm.ko" && RPM=$rpm
+done
+[ -n "$RPM" ] || bail "no kmod-kgwttm-$VERSION for $(uname -r) in kmod/dist (test/host/40-rpm.test.sh or kmod/build.sh --kernel $(uname -r) builds it)"
+echo "# $RPM"
 [ ! -d /sys/module/kgwttm ] || bail "kgwttm is already loaded: a previous suite did not unload it"
 ip link set lo up 2>/dev/null
 

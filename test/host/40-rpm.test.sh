@@ -1,31 +1,53 @@
 #!/bin/sh
-# The RPMs an operator installs: kmod/build.sh builds kmod-kgwttm for the VM's
-# kernel and the noarch kgwttm-dkms, as an unprivileged rpmbuild into kmod/dist/;
-# their names, file lists, scripts and contents are checked here, and the .ko
-# inside is left in kmod/dist/ where test/guest/25-rpm-ko.test.sh loads it.
+# The RPMs an operator installs: kmod/build.sh builds one kmod-kgwttm per kernel
+# (every kernel of the test bed's matrix, the kernel in the Release as kmodtool
+# does) and the noarch kgwttm-dkms, as an unprivileged rpmbuild into kmod/dist/;
+# their names, file lists, scripts and contents are checked here, the kernels'
+# packages install side by side into one rpm --root tree, and each .ko is left
+# in kmod/dist/ where test/guest/25-rpm-ko.test.sh loads it on its kernel.
 set -u
 cd "$(dirname "$0")/../.."
+ROOT=$PWD
 . test/lib/tap.sh
-. .cache/vm/kernel.env
+. test/vm/kernels.sh
+. "$(kernel_env)"
 
 VERSION=$(cat kmod/VERSION)
 ARCH=$(rpm --eval '%{_arch}')
 DIST=$PWD/kmod/dist
-KMOD_RPM=$DIST/kmod-kgwttm-$VERSION-1.$ARCH.rpm
+# kmod-kgwttm-<version>-1.<kernel, '-' as '_'>.<arch>.rpm
+kmod_rpm() {
+	echo "$DIST/kmod-kgwttm-$VERSION-1.$(echo "$1" | sed 's/-/_/g').$ARCH.rpm"
+}
+KMOD_RPM=$(kmod_rpm "$KVER")
 DKMS_RPM=$DIST/kgwttm-dkms-$VERSION-1.noarch.rpm
 SRC=/usr/src/kgwttm-$VERSION
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 HOME_RPMBUILD_BEFORE=$([ -e "$HOME/rpmbuild" ] && echo yes || echo no)
+KERNELS=$(kernels)
+kerneldir_of() { (. "$(kernel_env "$1")" && echo "$KERNELDIR"); }
+FIRST=$(echo "$KERNELS" | head -n 1)
+LAST=$(echo "$KERNELS" | tail -n 1)
 
-# One build for every check below; it prints the paths of what it made.
-if ! sh kmod/build.sh --kerneldir "$KERNELDIR" > "$WORK/paths" 2> "$WORK/build.log"; then
+# One build for every check below; it prints the paths of what it made. Every
+# way of naming kernels at once: the default kernel by release (its headers
+# are installed where --kernel looks), the first by its headers folder, and
+# --all over the test bed's unpacked headers (the first again, and the last):
+# each kernel is built once.
+if ! sh kmod/build.sh --kernel "$KVER" --kerneldir "$(kerneldir_of "$FIRST")" \
+	--all --search "$(dirname "$(kerneldir_of "$LAST")")/linux-headers-*" \
+	--search "$(dirname "$(kerneldir_of "$FIRST")")/linux-headers-*" > "$WORK/paths" 2> "$WORK/build.log"; then
 	sed 's/^/# /' "$WORK/build.log"
 	bail "kmod/build.sh failed"
 fi
+cat "$WORK/build.log" >&2
 
-build_prints_both_rpms() {
-	printf '%s\n' "$KMOD_RPM" "$DKMS_RPM" | diff - "$WORK/paths" && [ -f "$KMOD_RPM" ] && [ -f "$DKMS_RPM" ]
+build_prints_every_rpm() {
+	{ for k in $KERNELS; do kmod_rpm "$k"; done; echo "$DKMS_RPM"; } | diff - "$WORK/paths" || return 1
+	for rpm in $(cat "$WORK/paths"); do [ -f "$rpm" ] || { echo "no $rpm"; return 1; }; done
+	[ "$(grep -c 'build.sh: kgwttm .* for kernel' "$WORK/build.log")" = "$(echo "$KERNELS" | wc -l)" ] ||
+		{ echo "not one rpmbuild per kernel:"; cat "$WORK/build.log"; return 1; }
 }
 
 no_rpmbuild_in_home() {
@@ -34,15 +56,50 @@ no_rpmbuild_in_home() {
 	git check-ignore -q "$DIST/rpmbuild/SPECS/kgwttm.spec" || { echo "$DIST is not gitignored"; return 1; }
 }
 
-kmod_name_version_from_version_file() {
-	got=$(rpm -qp --qf '%{NAME} %{VERSION} %{RELEASE} %{ARCH}\n' "$KMOD_RPM")
-	[ "$got" = "kmod-kgwttm $VERSION 1 $ARCH" ] || { echo "got: $got"; return 1; }
+# Per kernel: name, version and arch the same, the kernel in the Release.
+kmod_name_version_release_per_kernel() {
+	for k in $KERNELS; do
+		got=$(rpm -qp --qf '%{NAME} %{VERSION} %{RELEASE} %{ARCH}\n' "$(kmod_rpm "$k")")
+		want="kmod-kgwttm $VERSION 1.$(echo "$k" | sed 's/-/_/g') $ARCH"
+		[ "$got" = "$want" ] || { echo "$k: got: $got, want: $want"; return 1; }
+	done
 }
 
-kmod_file_list() {
-	rpm -qlp "$KMOD_RPM" > "$WORK/kmod.list" || return 1
-	printf '%s\n' /etc/modprobe.d/kgwttm.conf /etc/modules-load.d/kgwttm.conf "/lib/modules/$KVER/extra/kgwttm.ko" |
-		diff - "$WORK/kmod.list"
+# rpm -qlp: each holds its own kernel's /lib/modules/<kver>/extra/kgwttm.ko.
+kmod_file_list_per_kernel() {
+	for k in $KERNELS; do
+		rpm -qlp "$(kmod_rpm "$k")" > "$WORK/kmod.list" || return 1
+		cat "$WORK/kmod.list"
+		printf '%s\n' /etc/modprobe.d/kgwttm.conf /etc/modules-load.d/kgwttm.conf "/lib/modules/$k/extra/kgwttm.ko" |
+			diff - "$WORK/kmod.list" || return 1
+	done
+}
+
+# One repository, one host with several kernels: every kernel's package goes
+# into one rpm --root tree, one of them later, in its own transaction, as when
+# a kernel is added. --noscripts: the scriptlets would run chrooted into a tree
+# that has no shell; --nodeps: it has no kmod package either.
+kmods_install_side_by_side() {
+	tree=$WORK/rpmroot
+	mkdir -p "$tree" && rpm --root "$tree" --initdb || return 1
+	first=$(kmod_rpm "$FIRST")
+	rpm --root "$tree" -i --nodeps --noscripts "$first" 2>&1 | grep -v 'use Alien\|know what you are doing'
+	others=$(for k in $KERNELS; do [ "$k" = "$FIRST" ] || kmod_rpm "$k"; done)
+	# shellcheck disable=SC2086
+	rpm --root "$tree" -i --nodeps --noscripts $others 2>&1 | grep -v 'use Alien\|know what you are doing'
+	rpm --root "$tree" -qa | sort > "$WORK/installed"
+	cat "$WORK/installed"
+	for k in $KERNELS; do basename "$(kmod_rpm "$k")" .rpm; done | sort | diff - "$WORK/installed" || return 1
+	for k in $KERNELS; do
+		[ -s "$tree/lib/modules/$k/extra/kgwttm.ko" ] || { echo "no $tree/lib/modules/$k/extra/kgwttm.ko"; return 1; }
+		[ "$(modinfo -F vermagic "$tree/lib/modules/$k/extra/kgwttm.ko" | cut -d' ' -f1)" = "$k" ] || return 1
+	done
+	# shellcheck disable=SC2046
+	rpm --root "$tree" -V --nodeps $(for k in $KERNELS; do basename "$(kmod_rpm "$k")" .rpm; done)
+}
+
+kmod_provides_installonly() {
+	rpm -qp --provides "$KMOD_RPM" | tee "$WORK/provides" | grep -qx 'installonlypkg(kernel-module)'
 }
 
 kmod_config_files_are_noreplace() {
@@ -72,11 +129,15 @@ rpm2cpio_extracts_the_module() {
 	[ -s "$KO" ] && [ -s "$WORK/kmod/etc/modprobe.d/kgwttm.conf" ]
 }
 
-module_vermagic_is_the_kernels() {
-	vermagic=$(modinfo -F vermagic "$KO")
-	version=$(modinfo -F version "$KO")
-	echo "vermagic: $vermagic; version: $version"
-	[ "${vermagic%% *}" = "$KVER" ] && [ "$version" = "$VERSION" ]
+module_vermagic_per_kernel() {
+	for k in $KERNELS; do
+		mkdir -p "$WORK/ko-$k" && (cd "$WORK/ko-$k" && rpm2cpio "$(kmod_rpm "$k")" | cpio -id --quiet) || return 1
+		ko=$WORK/ko-$k/lib/modules/$k/extra/kgwttm.ko
+		vermagic=$(modinfo -F vermagic "$ko")
+		version=$(modinfo -F version "$ko")
+		echo "$k: vermagic: $vermagic; version: $version"
+		[ "${vermagic%% *}" = "$k" ] && [ "$version" = "$VERSION" ] || return 1
+	done
 }
 
 module_has_no_debug_info() {
@@ -132,11 +193,16 @@ dkms_conf_has_the_version() {
 		[ "$(cat "$WORK/dkms$SRC/VERSION")" = "$VERSION" ]
 }
 
-# What dkms does when dkms.conf names no MAKE: Kbuild on the packaged sources alone.
+# What dkms does when dkms.conf names no MAKE: Kbuild on the packaged sources
+# alone, for every kernel.
 dkms_sources_build_as_dkms_would() {
-	cp -a "$WORK/dkms$SRC" "$WORK/dkms-build" &&
-		make -C "$KERNELDIR" M="$WORK/dkms-build" modules > "$WORK/dkms-build.log" 2>&1 || { tail -n 30 "$WORK/dkms-build.log"; return 1; }
-	[ "$(modinfo -F version "$WORK/dkms-build/kgwttm.ko")" = "$VERSION" ]
+	for k in $KERNELS; do
+		cp -a "$WORK/dkms$SRC" "$WORK/dkms-build-$k" &&
+			make -C "$(kerneldir_of "$k")" M="$WORK/dkms-build-$k" modules > "$WORK/dkms-build.log" 2>&1 ||
+			{ echo "$k:"; tail -n 30 "$WORK/dkms-build.log"; return 1; }
+		[ "$(modinfo -F version "$WORK/dkms-build-$k/kgwttm.ko")" = "$VERSION" ] &&
+			[ "$(modinfo -F vermagic "$WORK/dkms-build-$k/kgwttm.ko" | cut -d' ' -f1)" = "$k" ] || return 1
+	done
 }
 
 dkms_does_not_require_dkms() {
@@ -159,15 +225,17 @@ usage_errors() {
 	[ $rc = 1 ] && echo "$out" | grep -q 'no headers for 0.0.0-no-such-kernel'
 }
 
-check "build.sh prints the paths of kmod-kgwttm-$VERSION-1.$ARCH.rpm and kgwttm-dkms-$VERSION-1.noarch.rpm" build_prints_both_rpms
+check "build.sh (--kernel, --kerneldir, --all --search) prints one kmod-kgwttm per kernel ($(echo $KERNELS)) and one kgwttm-dkms-$VERSION-1.noarch.rpm" build_prints_every_rpm
 check "rpmbuild ran in a private, gitignored _topdir (no ~/rpmbuild)" no_rpmbuild_in_home
-check "kmod-kgwttm: name, version (kmod/VERSION), release and arch" kmod_name_version_from_version_file
-check "kmod-kgwttm: holds the .ko for $KVER, modprobe.d and modules-load.d" kmod_file_list
+check "kmod-kgwttm-$VERSION-1.<kernel>.$ARCH for each kernel: the kernel in the Release" kmod_name_version_release_per_kernel
+check "rpm -qlp: each kmod-kgwttm holds /lib/modules/<its kernel>/extra/kgwttm.ko, modprobe.d and modules-load.d" kmod_file_list_per_kernel
+check "every kernel's kmod-kgwttm installs into one rpm --root tree, side by side (rpm -qa, rpm -V)" kmods_install_side_by_side
+check "kmod-kgwttm provides installonlypkg(kernel-module): dnf and yum keep one per kernel" kmod_provides_installonly
 check "kmod-kgwttm: both /etc files are %config(noreplace)" kmod_config_files_are_noreplace
 check "kmod-kgwttm: %post/%postun run depmod -a $KVER, %post loads it and says when trusted_nets is empty" kmod_scripts_run_depmod_for_its_kernel
 check "kmod-kgwttm: requires the kmod tools for its scripts" kmod_requires_kmod_tools
 check "rpm2cpio | cpio -id extracts the module and its config" rpm2cpio_extracts_the_module
-check "the packaged .ko: vermagic $KVER, version $VERSION" module_vermagic_is_the_kernels
+check "each packaged .ko: its kernel's vermagic, version $VERSION" module_vermagic_per_kernel
 check "the packaged .ko is stripped of debug info" module_has_no_debug_info
 check "modprobe.d: every parameter of modinfo -p, commented out at its default" modprobe_conf_lists_every_parameter_commented
 check "modprobe.d: trusted_nets first, empty, under a REQUIRED comment with the line to write" modprobe_conf_asks_for_trusted_nets
@@ -175,7 +243,7 @@ check "modules-load.d: loads kgwttm at boot" modules_load_d_loads_kgwttm
 check "kgwttm-dkms: name, version, noarch" dkms_name_version_noarch
 check "kgwttm-dkms: the module sources under $SRC, no build debris or tests" dkms_file_list_is_the_sources
 check "kgwttm-dkms: dkms.conf carries the version from kmod/VERSION" dkms_conf_has_the_version
-check "kgwttm-dkms: the packaged sources build alone (make -C \$KERNELDIR M=...), as dkms builds them" dkms_sources_build_as_dkms_would
+check "kgwttm-dkms: the packaged sources build alone (make -C \$KERNELDIR M=...) for every kernel, as dkms builds them" dkms_sources_build_as_dkms_would
 check "kgwttm-dkms: installs without dkms (no Requires: dkms)" dkms_does_not_require_dkms
 check "kgwttm-dkms: %post exits 0 and says what to run when dkms is absent" dkms_post_succeeds_without_dkms
 check "build.sh: exit 2 on an unknown option, 1 with a message for a kernel without headers" usage_errors
