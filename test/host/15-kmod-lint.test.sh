@@ -37,6 +37,15 @@ sparse_clean() {
 	! warnings "$SCRATCH/sparse.log"
 }
 
+# compat.h's fallbacks for the oldest kernels it claims (4.18, RHEL 8), which
+# no kernel here would pick: KGWTTM_COMPAT_OLDEST makes it take them.
+oldest_fallbacks_clean() {
+	fresh_copy
+	make -C "$SCRATCH/kmod" KERNELDIR="$KERNELDIR" W=1 KCFLAGS=-DKGWTTM_COMPAT_OLDEST > "$SCRATCH/oldest.log" 2>&1 ||
+		{ cat "$SCRATCH/oldest.log"; return 1; }
+	! warnings "$SCRATCH/oldest.log"
+}
+
 checkpatch_clean() {
 	[ -f "$CHECKPATCH" ] || { echo "no checkpatch at $CHECKPATCH"; return 1; }
 	make -s -C "$SCRATCH/kmod" style CHECKPATCH="perl $CHECKPATCH"
@@ -48,4 +57,6 @@ for kver in $(kernels); do
 	check "$KVER: sparse (make check) reports nothing" sparse_clean
 	check "$KVER: checkpatch --strict of Linux $LINE (make style) reports nothing" checkpatch_clean
 done
+. "$(kernel_env "$(kernels | head -n 1)")"
+check "$KVER: with compat.h's fallbacks for 4.18 (KGWTTM_COMPAT_OLDEST), W=1 and no warnings" oldest_fallbacks_clean
 tap_done
