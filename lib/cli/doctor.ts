@@ -1,8 +1,9 @@
 // `kgwttm doctor`: is this host ready to report real clients, and if not, why.
 //
 // Each check reads only what the host already shows (uname, /lib/modules,
-// /proc/modules, the module's sysfs and procfs files) plus two live tests;
-// nothing is loaded or configured on the host itself:
+// /proc/modules, the module's sysfs and procfs files, the sysctls and TCP
+// counters the load balancer's FAQ names: lib/cli/host-settings.ts) plus two
+// live tests; nothing is loaded or configured on the host itself:
 // - the getsockopt probe, one loopback TCP connection: who answers the optname;
 // - the round trip, when the module is loaded: a fake load balancer writes the
 //   option into a real handshake and getRealPeer must return its client. It
@@ -20,6 +21,7 @@ import { loadedModuleOptname, moduleStatus, type ModuleStatus, type StatusPaths 
 import { probeOptname, type ProbeResult } from './probe.js';
 import { runRoundTrip, type CaseResult, type RoundTripResult } from './roundtrip.js';
 import { planRoundTrip, type PlannedCase, type RoundTripPlan } from './roundtrip-plan.js';
+import { hostSettingChecks, readListenCounters } from './host-settings.js';
 import { trustCheck } from './trust-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
@@ -29,6 +31,10 @@ export interface Check {
   name: string;
   status: CheckStatus;
   message: string;
+  /** The value found, where the check reads one (a sysctl, counters). */
+  value?: number | object;
+  /** What to run or change, where the check knows (also in the text output). */
+  fix?: string;
 }
 
 export interface DoctorReport {
@@ -54,6 +60,19 @@ export interface DoctorEnv extends StatusPaths {
   probe?: (optname: number) => Promise<ProbeResult>;
   /** The option-injection round trip, default lib/cli/roundtrip.ts in a new network namespace. */
   roundTrip?: (plan: RoundTripPlan) => Promise<RoundTripResult>;
+  /**
+   * Runs between the two reads of the accept-queue counters (`since`: the
+   * first read, Date.now()); default: waits until LISTEN_SAMPLE_MS have passed.
+   */
+  betweenSamples?: (since: number) => Promise<void>;
+}
+
+/** The least time between the two reads of ListenOverflows/ListenDrops. */
+const LISTEN_SAMPLE_MS = 1000;
+
+async function waitSince(since: number): Promise<void> {
+  const left = since + LISTEN_SAMPLE_MS - Date.now();
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
 }
 
 // Modules that patch the same kernel paths or hold the same optnames: Alibaba's
@@ -266,6 +285,9 @@ function roundTripCheck(
 }
 
 export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
+  const proc = env.proc ?? '/proc';
+  const listenBefore = readListenCounters(proc);
+  const sampled = Date.now();
   const kernel = env.kernel ?? release();
   const status = moduleStatus(env);
   const optname = loadedModuleOptname(env);
@@ -288,6 +310,9 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
       roundTrip = { plan, result };
     }
   }
+  await (env.betweenSamples ?? waitSince)(sampled);
+  const listenAfter = readListenCounters(proc);
+  checks.push(...hostSettingChecks(proc, listenBefore, listenAfter, (Date.now() - sampled) / 1000));
   return { kernel, loaded: status.loaded, version: status.version, optname, checks, roundTrip };
 }
 
@@ -295,5 +320,7 @@ const MARK: Record<CheckStatus, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL'
 
 export function formatDoctor(report: DoctorReport): string {
   const width = Math.max(...report.checks.map((check) => check.name.length));
-  return report.checks.map((check) => `[${MARK[check.status].padEnd(4)}] ${check.name.padEnd(width)}  ${check.message}`).join('\n') + '\n';
+  const line = (check: Check): string =>
+    `[${MARK[check.status].padEnd(4)}] ${check.name.padEnd(width)}  ${check.message}${check.fix === undefined ? '' : `; fix: ${check.fix}`}`;
+  return report.checks.map(line).join('\n') + '\n';
 }

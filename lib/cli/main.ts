@@ -25,7 +25,11 @@ commands:
            and a real round trip: in a throwaway network namespace, a fake load
            balancer on a TUN device writes a client address into a handshake's
            option and getRealPeer must return it (needs unshare and /dev/net/tun,
-           and root or unprivileged user namespaces; else reported as not run).
+           and root or unprivileged user namespaces; else reported as not run);
+           and the host settings the load balancer's FAQ names: net.core.somaxconn
+           (1024 or more), accept-queue drops (ListenOverflows/ListenDrops, read
+           twice a second apart) and net.ipv4.tcp_keepalive_time (under the
+           LB's 900 s idle timeout), each with the value found and the fix.
 
 options:
   --json       one JSON object on stdout instead of text

@@ -8,7 +8,10 @@
 # option), as root and unprivileged; the round trip is reported as not run
 # where it cannot run or would prove nothing, and fails for real reasons:
 # kprobes disabled (which the loopback probe cannot see). A module that trusts
-# no one fails the trust check. After rmmod, status exits 3 again.
+# no one fails the trust check. The host settings the LB's FAQ names are read
+# from the real sysctls, set both ways (somaxconn 128 and 4096, keepalive 7200
+# and 600), and a listener whose accept queue overflows while doctor runs
+# fails it. After rmmod, status exits 3 again.
 #
 # The CLI runs as an operator installs it: test/run.ts packs the checkout and
 # installs the tarball with `npm install --global` into KGWTTM_CLI_PREFIX, a
@@ -30,7 +33,9 @@ MAIN=$(readlink -f "$CLI")
 [ "$MAIN" = "$(readlink -f "$PREFIX/lib/node_modules/kgwttm/$(node -p 'require("./package.json").bin.kgwttm')")" ] ||
 	bail "$CLI does not link to the package's bin ($MAIN)"
 KPROBES=/sys/kernel/debug/kprobes/enabled
-trap '[ ! -w $KPROBES ] || echo 1 > $KPROBES; rmmod kgwttm 2>/dev/null' EXIT
+SOMAXCONN=/proc/sys/net/core/somaxconn KEEPALIVE=/proc/sys/net/ipv4/tcp_keepalive_time
+SOMAXCONN_WAS=$(cat $SOMAXCONN) KEEPALIVE_WAS=$(cat $KEEPALIVE)
+trap '[ ! -w $KPROBES ] || echo 1 > $KPROBES; echo $SOMAXCONN_WAS > $SOMAXCONN; echo $KEEPALIVE_WAS > $KEEPALIVE; rmmod kgwttm 2>/dev/null' EXIT
 
 KO=${KGWTTM_KO:-}
 [ -f "$KO" ] || bail "no module built for $(uname -r) at '$KO' (KGWTTM_KO, set by test/vm/run; test/build.sh builds it)"
@@ -168,6 +173,76 @@ doctor_ipv6_only_trust() {
 	[ "$rc" = 0 ] && echo "$out" | grep -Eq '^\[WARN\] round-trip +not run: trusted_nets=fc00::/7 holds no IPv4 network'
 }
 
+# The FAQ's troubles: somaxconn 128 and the default keepalive time. Both warn
+# with the value and the fix; warnings alone leave the exit code 0.
+doctor_warns_on_faq_settings() {
+	echo 128 > $SOMAXCONN && echo 7200 > $KEEPALIVE || return 1
+	out=$(kgwttm doctor)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] &&
+		echo "$out" | grep -Eq '^\[WARN\] somaxconn +net\.core\.somaxconn = 128 caps every listen\(\) backlog at 128: .*; fix: sysctl -w net\.core\.somaxconn=1024, ' &&
+		echo "$out" | grep -Eq '^\[WARN\] keepalive +net\.ipv4\.tcp_keepalive_time = 7200 s: the load balancer resets connections idle for 900 s.*; fix: sysctl -w net\.ipv4\.tcp_keepalive_time=600, ' || return 1
+	kgwttm doctor --json | json_check "(() => { const c = Object.fromEntries(r.checks.map((k) => [k.name, k]));
+		return c.somaxconn.status === 'warn' && c.somaxconn.value === 128 && /^sysctl -w net.core.somaxconn=1024/.test(c.somaxconn.fix) &&
+			c.keepalive.status === 'warn' && c.keepalive.value === 7200 && /^sysctl -w net.ipv4.tcp_keepalive_time=600/.test(c.keepalive.fix); })()"
+}
+
+# The FAQ's fixes applied: both ok.
+doctor_content_with_fixed_settings() {
+	echo 4096 > $SOMAXCONN && echo 600 > $KEEPALIVE || return 1
+	out=$(kgwttm doctor)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 0 ] &&
+		echo "$out" | grep -Eq '^\[ok  \] somaxconn +net\.core\.somaxconn = 4096: ' &&
+		echo "$out" | grep -Eq "^\\[ok  \\] keepalive +net\\.ipv4\\.tcp_keepalive_time = 600 s: sockets with SO_KEEPALIVE probe before the load balancer's 900 s idle timeout$"
+}
+
+# Connections to a loopback listener that never accepts (backlog 1), for $1
+# seconds: its accept queue is full, so the kernel drops their SYNs and counts
+# ListenOverflows and ListenDrops.
+overflow_accept_queue() {
+	/usr/bin/python3 - "$1" <<'PY'
+import socket, sys, time
+srv = socket.socket()
+srv.bind(('127.0.0.1', 0))
+srv.listen(1)
+end = time.time() + float(sys.argv[1])
+clients = []
+while time.time() < end:
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(srv.getsockname())
+    except BlockingIOError:
+        pass
+    clients.append(c)
+    time.sleep(0.02)
+PY
+}
+
+# Drops while doctor reads the counters: listen-queue FAILs (exit 1); once they
+# stop, the counts since boot only warn.
+doctor_fails_on_listen_drops_now() {
+	overflow_accept_queue 12 &
+	flood=$!
+	sleep 1
+	out=$(kgwttm doctor)
+	rc=$?
+	wait $flood
+	echo "exit $rc"
+	echo "$out"
+	[ "$rc" = 1 ] &&
+		echo "$out" | grep -Eq '^\[FAIL\] listen-queue +ListenOverflows [0-9]+, ListenDrops [0-9]+ since boot, \+[1-9][0-9]* and \+[1-9][0-9]* in the last [0-9.]+ s: accept queues are overflowing now.*; fix: ' || return 1
+	out=$(kgwttm doctor)
+	rc=$?
+	echo "afterwards: exit $rc"
+	echo "$out"
+	[ "$rc" = 0 ] &&
+		echo "$out" | grep -Eq '^\[WARN\] listen-queue +ListenOverflows [1-9][0-9]*, ListenDrops [1-9][0-9]* since boot \(none in the last [0-9.]+ s\)'
+}
+
 status_after_rmmod() {
 	rmmod kgwttm || return 1
 	kgwttm status
@@ -184,5 +259,8 @@ check "kgwttm doctor with kprobes disabled: loopback probe ok, round trip FAIL, 
 check "kgwttm doctor with trusted_nets= empty: trust FAIL, round trip not run, exit 1" doctor_fails_trusting_no_one
 check "kgwttm doctor with trusted_nets=fc00::/7,192.168.7.0/24 formats=200:8,254:22: LB and formats follow" doctor_follows_parameters
 check "kgwttm doctor with only IPv6 trusted: round trip not run, says why, exit 0" doctor_ipv6_only_trust
+check "kgwttm doctor with somaxconn 128 and keepalive 7200 s: both WARN with value and fix, exit 0" doctor_warns_on_faq_settings
+check "kgwttm doctor with somaxconn 4096 and keepalive 600 s: both ok" doctor_content_with_fixed_settings
+check "kgwttm doctor while an accept queue overflows: listen-queue FAIL, exit 1; afterwards WARN, exit 0" doctor_fails_on_listen_drops_now
 check "after rmmod: kgwttm status exits 3" status_after_rmmod
 tap_done

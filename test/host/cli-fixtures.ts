@@ -1,6 +1,8 @@
 // The CLI's view of a host with the module loaded, for host tests: a procfs
 // and a sysfs in a temporary folder, which `status` and `doctor` read through
-// their `proc` and `sys` options.
+// their `proc` and `sys` options. The procfs also holds the sysctls and TCP
+// counters doctor's host-setting checks read (lib/cli/host-settings.ts), at
+// values it finds healthy unless a test says otherwise.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,19 @@ export interface FakeHost {
   sys: string;
   /** Rewrites /proc/net/kgwttm with these counters (the four option counters default to 0), as traffic would move them. */
   counters: (values: Record<string, number>) => void;
+  /** Rewrites ListenOverflows and ListenDrops in /proc/net/netstat. */
+  listen: (values: ListenCounts) => void;
+  /**
+   * Doctor's hook between its two reads of /proc/net/netstat (spread into
+   * doctor's options with the rest): no wait, and `listenDuringCheck`'s
+   * counts written, as drops during the check would move them.
+   */
+  betweenSamples: () => Promise<void>;
+}
+
+export interface ListenCounts {
+  overflows: number;
+  drops: number;
 }
 
 export interface FakeHostOptions {
@@ -20,6 +35,37 @@ export interface FakeHostOptions {
   trusted?: string;
   rewrite?: 'Y' | 'N';
   counters?: Record<string, number>;
+  /** net.core.somaxconn, default 4096 (the kernel's default since 5.4); null: no such file. */
+  somaxconn?: number | null;
+  /** net.ipv4.tcp_keepalive_time, default 600; null: no such file. */
+  keepalive?: number | null;
+  /** ListenOverflows/ListenDrops at doctor's first read, default 0/0; null: no /proc/net/netstat. */
+  listen?: ListenCounts | null;
+  /** ...and at its second read, default unchanged. */
+  listenDuringCheck?: ListenCounts;
+}
+
+/** Writes the sysctls and /proc/net/netstat of `opts` under `proc` (for a host without the module too). */
+export function writeHostSettings(proc: string, opts: FakeHostOptions = {}): (values: ListenCounts) => void {
+  const sysctl = (name: string, value: number | null): void => {
+    if (value === null) return;
+    const file = join(proc, 'sys', ...name.split('.'));
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, `${value}\n`);
+  };
+  sysctl('net.core.somaxconn', opts.somaxconn === undefined ? 4096 : opts.somaxconn);
+  sysctl('net.ipv4.tcp_keepalive_time', opts.keepalive === undefined ? 600 : opts.keepalive);
+  // As the kernel writes it: a names line and a values line per group.
+  const listen = ({ overflows, drops }: ListenCounts): void => {
+    mkdirSync(join(proc, 'net'), { recursive: true });
+    writeFileSync(
+      join(proc, 'net', 'netstat'),
+      `TcpExt: SyncookiesSent SyncookiesRecv ListenOverflows ListenDrops TCPHPHits\nTcpExt: 0 0 ${overflows} ${drops} 1234\n` +
+        'IpExt: InNoRoutes InTruncatedPkts\nIpExt: 0 0\n',
+    );
+  };
+  if (opts.listen !== null) listen(opts.listen ?? { overflows: 0, drops: 0 });
+  return listen;
 }
 
 export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
@@ -40,6 +86,10 @@ export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
           .join(''),
     );
   counters(opts.counters ?? {});
+  const listen = writeHostSettings(proc, opts);
+  const betweenSamples = async (): Promise<void> => {
+    if (opts.listenDuringCheck !== undefined) listen(opts.listenDuringCheck);
+  };
   const values: Record<string, string> = {
     optname: '1345',
     formats: '254:8,254:20,254:22',
@@ -47,5 +97,5 @@ export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
     rewrite_getname: opts.rewrite ?? 'Y',
   };
   for (const [name, value] of Object.entries(values)) writeFileSync(join(params, name), `${value}\n`);
-  return { proc, sys, counters };
+  return { proc, sys, counters, listen, betweenSamples };
 }
