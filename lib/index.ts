@@ -1,18 +1,18 @@
 // kgwttm: the real client address of connections that came through a FULLNAT
 // load balancer, as the kgwttm kernel module reports it. See README.md.
+//
+// What an application loads: this API and the one addon call under it
+// (src/kgwttm.cc). The operator CLI (lib/cli/) is built on these exports and
+// on kgwttm/diagnostics; nothing here imports it.
 
-export {
-  getRealPeer,
-  getClientPeer,
-  getSocketPeer,
-  setOptname,
-  type Peer,
-  type ClientPeer,
-  type Family,
-  type Connection,
-  type SystemError,
-} from './peer.js';
-export { trustLoadBalancer } from './trust.js';
+export { getRealPeer } from './real-peer.js';
+export { getClientPeer, type ClientPeer } from './client-peer.js';
+export { getSocketPeer } from './socket-peer.js';
+export { setOptname } from './optname.js';
+export { trustLoadBalancer } from './remote-address.js';
+export type { Peer, Family } from './peer-record.js';
+export type { Connection } from './connection.js';
+export type { SystemError } from './system-error.js';
 export {
   moduleStatus,
   isModuleLoaded,

@@ -1,6 +1,6 @@
 // What the kernel module says about itself, read from procfs and sysfs.
 //
-// Health checks and the operator CLI read these files; lib/peer.ts reads the
+// Health checks and the operator CLI read these files; lib/optname.ts reads the
 // optname parameter from the same place, so the answer to "which optname does
 // the loaded module answer on" is computed here only.
 

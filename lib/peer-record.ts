@@ -5,11 +5,18 @@
 // one template string are cheap for V8. Addresses are written the way Node
 // reports its own (RFC 5952: lowercase, longest zero run as `::`), and an
 // IPv4-mapped IPv6 answer comes back as the plain IPv4 Node users compare
-// against.
+// against. A leaf: it owns the Peer shape that everything above returns.
 
 import { endianness } from 'node:os';
 
-import type { Peer } from './peer.js';
+export type Family = 'IPv4' | 'IPv6';
+
+/** A peer address, as `net.Socket` reports its own (`remoteAddress`, `remotePort`, `remoteFamily`). */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  readonly family: Family;
+}
 
 /** Size of struct ttm_peer: u16 af (host order), be16 port, u8 addr[16]. */
 export const PEER_RECORD_BYTES = 20;

@@ -2,11 +2,13 @@
 //
 // getPeer(fd, optname, record) calls getsockopt(fd, SOL_IP, optname) for the
 // 20-byte peer record of the kgwttm kernel module, straight into `record` (a
-// Uint8Array of lib/'s), and returns 0 or the errno as a plain number.
-// It never throws for a failing syscall: which errno means "no answer" (and
-// which fd to ask) is decided in lib/, where the socket objects are. There is
-// no state here, so the module is safe to load in any number of worker
-// threads (NODE_API_MODULE registers it context-aware).
+// Uint8Array of lib/'s), and returns 0 or the negated errno as a plain number
+// (Node's sign for errno). It never throws for a failing syscall: which errno
+// means "no answer" (and which fd to ask) is decided in lib/, where the socket
+// objects are. There is no state here, so the module is safe to load in any
+// number of worker threads (NODE_API_MODULE registers it context-aware).
+// This is all an application loads: the operator CLI's native code is a
+// separate addon (src/cli/).
 
 #include <napi.h>
 
@@ -18,8 +20,6 @@
 #include "../kmod/uapi/kgwttm.h"
 
 static_assert(sizeof(struct ttm_peer) == 20, "the kgwttm peer ABI is 20 bytes");
-
-void InitTun(Napi::Env env, Napi::Object exports);  // src/tun.cc: openTun, for kgwttm doctor
 
 namespace {
 
@@ -48,16 +48,15 @@ Napi::Value GetPeer(const Napi::CallbackInfo& info) {
   // decodes the 20 bytes, and only when there is something to decode.
   socklen_t len = sizeof(struct ttm_peer);
   if (getsockopt(fd, SOL_IP, optname, record, &len) != 0)
-    return Napi::Number::New(env, errno);
+    return Napi::Number::New(env, -errno);
   // A shorter answer means something else answered this optname.
-  return Napi::Number::New(env, len == sizeof(struct ttm_peer) ? 0 : EPROTO);
+  return Napi::Number::New(env, len == sizeof(struct ttm_peer) ? 0 : -EPROTO);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getPeer", Napi::Function::New(env, GetPeer, "getPeer"));
   // The header's optname, so that a test can check lib/'s copy of it.
   exports.Set("defaultOptname", Napi::Number::New(env, KGWTTM_SO_GET_PEER));
-  InitTun(env, exports);
   return exports;
 }
 

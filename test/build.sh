@@ -59,5 +59,7 @@ if [ -f nginx/build.sh ]; then
 fi
 step "addon"
 npx --no-install node-gyp rebuild >/dev/null 2>&1 || npx --no-install node-gyp rebuild >&2
+step "the CLI's addon (src/cli)"
+npx --no-install node-gyp rebuild -C src/cli >/dev/null 2>&1 || npx --no-install node-gyp rebuild -C src/cli >&2
 step "TypeScript API"
 npm run --silent build >&2

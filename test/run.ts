@@ -45,7 +45,7 @@ function parseArgs(argv: string[]): Options {
   return opts;
 }
 
-function commandFor(file: string): string[] | undefined {
+function commandFor(file: string): [string, ...string[]] | undefined {
   if (file.endsWith('.test.ts')) return [process.execPath, '--import', 'tsx', file];
   if (file.endsWith('.test.sh')) return ['sh', file];
   if (file.endsWith('.test.py')) return ['/usr/bin/python3', file];
@@ -88,7 +88,7 @@ class TapCounter {
     if (line.startsWith('Bail out!')) this.bailed = true;
     const point = /^(not ok|ok)\b(.*)$/.exec(line);
     if (!point) return;
-    const skipped = /#\s*SKIP/i.test(point[2]);
+    const skipped = /#\s*SKIP/i.test(point[2] ?? '');
     if (point[1] === 'ok' && !skipped) {
       this.passed++;
     } else {
@@ -99,7 +99,8 @@ class TapCounter {
 }
 
 function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
-  const command = commandFor(file) ?? [];
+  const command = commandFor(file);
+  if (command === undefined) throw new Error(`test/run.ts: no runner for ${file}`);
   const counter = new TapCounter(file);
   process.stdout.write(`# suite ${file}\n`);
   return new Promise((resolve) => {

@@ -17,25 +17,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 
-import { loadedModuleOptname, moduleStatus, type ModuleStatus, type StatusPaths } from '../module-status.js';
+import { loadedModuleOptname } from '../diagnostics.js';
+import { moduleStatus, type ModuleStatus, type StatusPaths } from '../index.js';
+import type { Check, CheckStatus } from './check.js';
 import { probeOptname, type ProbeResult } from './probe.js';
 import { runRoundTrip, type CaseResult, type RoundTripResult } from './roundtrip.js';
 import { planRoundTrip, type PlannedCase, type RoundTripPlan } from './roundtrip-plan.js';
 import { hostSettingChecks, readListenCounters } from './host-settings.js';
 import { trustCheck } from './trust-check.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'info';
-
-export interface Check {
-  /** Stable identifier, for scripts reading `--json`. */
-  name: string;
-  status: CheckStatus;
-  message: string;
-  /** The value found, where the check reads one (a sysctl, counters). */
-  value?: number | object;
-  /** What to run or change, where the check knows (also in the text output). */
-  fix?: string;
-}
+export type { Check, CheckStatus };
 
 export interface DoctorReport {
   kernel: string;

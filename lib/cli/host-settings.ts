@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Check } from './doctor.js';
+import type { Check } from './check.js';
 
 /** The FAQ's floor for net.core.somaxconn. */
 export const SOMAXCONN_MIN = 1024;

@@ -7,7 +7,7 @@
 // interface for scripts; the text is for people and may change, `--json` may
 // only grow.
 
-import { moduleStatus, type StatusPaths } from '../module-status.js';
+import { moduleStatus, type StatusPaths } from '../index.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { formatStatus } from './status.js';
 

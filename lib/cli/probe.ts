@@ -1,5 +1,6 @@
 // Who answers the module's getsockopt on this host: one loopback TCP connection,
-// asked through the same addon call getRealPeer makes.
+// asked through the same addon call getRealPeer makes (kgwttm/diagnostics'
+// queryPeer, which reports the errno instead of null).
 //
 // A loopback connection never carries a load balancer's option, so kgwttm
 // answers ENOENT on it; ENOPROTOOPT means nobody registered the optname; any
@@ -7,10 +8,8 @@
 // 1344–1347).
 
 import * as net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 
-import { PEER_RECORD_BYTES } from '../peer-record.js';
-import { binding } from '../binding.js';
+import { queryPeer, socketFd } from '../diagnostics.js';
 
 export type ProbeResult =
   /** The errno name (`'ENOENT'`, `'ENOPROTOOPT'`, …), or `'OK'` when an address came back. */
@@ -18,21 +17,11 @@ export type ProbeResult =
   /** The probe could not run (addon not loadable, no loopback): why. */
   | { answered: false; reason: string };
 
-interface HandleOwner {
-  readonly _handle?: { readonly fd?: unknown } | null;
-}
-
 /** getsockopt(SOL_IP, optname) on the accepted side of a fresh 127.0.0.1 connection. */
 export async function probeOptname(optname: number): Promise<ProbeResult> {
-  let getPeer: ReturnType<typeof binding>['getPeer'];
-  try {
-    const addon = binding();
-    getPeer = addon.getPeer.bind(addon);
-  } catch (err) {
-    return { answered: false, reason: `the kgwttm addon does not load: ${(err as Error).message}` };
-  }
   const server = net.createServer();
   const sockets: net.Socket[] = [];
+  let socket: net.Socket;
   try {
     const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
     await new Promise<void>((resolve, reject) => {
@@ -46,17 +35,22 @@ export async function probeOptname(optname: number): Promise<ProbeResult> {
       client.once('connect', resolve);
       client.once('error', reject);
     });
-    const socket = await accepted;
+    socket = await accepted;
     sockets.push(socket);
-    const fd = (socket as unknown as HandleOwner)._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) return { answered: false, reason: 'the accepted socket has no fd' };
-    const result = getPeer(fd, optname, new Uint8Array(PEER_RECORD_BYTES));
-    if (result === 0) return { answered: true, errno: 'OK' };
-    return { answered: true, errno: getSystemErrorName(-result) };
   } catch (err) {
+    for (const s of sockets) s.destroy();
+    server.close();
     return { answered: false, reason: `no loopback TCP connection: ${(err as Error).message}` };
+  }
+  try {
+    // The fd is read and asked in the same tick.
+    const fd = socketFd(socket);
+    if (fd === null) return { answered: false, reason: 'the accepted socket has no fd' };
+    return { answered: true, errno: queryPeer(fd, optname).code };
+  } catch (err) {
+    return { answered: false, reason: `the kgwttm addon does not load: ${(err as Error).message}` };
   } finally {
-    for (const socket of sockets) socket.destroy();
+    for (const s of sockets) s.destroy();
     server.close();
   }
 }

@@ -10,14 +10,14 @@
 // a RoundTripResult, and judges nothing: doctor compares it with the plan.
 //
 // Interfaces are set up with iproute2 (`ip -batch`, one process): the command
-// every operator knows, and no more native code in an addon that ships to
-// production hosts than the one ioctl Node cannot make (src/tun.cc).
+// every operator knows, and no more native code in the CLI's addon than the
+// one ioctl Node cannot make (src/cli/tun.cc).
 
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 
-import { getRealPeer, setOptname } from '../peer.js';
+import { getRealPeer, setOptname } from '../index.js';
 import { ACK, RST, SYN, encodeOption, ipv4TcpPacket, type ParsedTcp } from './packet.js';
 import type { CaseResult, RoundTripResult } from './roundtrip.js';
 import type { PlannedCase, RoundTripPlan } from './roundtrip-plan.js';

@@ -7,7 +7,7 @@
 // child in the network namespace (lib/cli/roundtrip-child.ts), and doctor
 // judges the child's observations against it (lib/cli/doctor.ts).
 
-import type { Peer } from '../peer.js';
+import type { Peer } from '../index.js';
 import { ipv4Text } from './packet.js';
 import { parseTrustedNets } from './trusted-nets.js';
 

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { extname, join } from 'node:path';
 
-import type { Peer } from '../peer.js';
+import type { Peer } from '../index.js';
 import type { CaseName, RoundTripPlan } from './roundtrip-plan.js';
 
 /** What one connection of the plan came out as, on the server's side. */

@@ -1,7 +1,7 @@
 // `kgwttm status`: what the loaded module says about itself, read through
 // moduleStatus() (lib/module-status.ts), printed for people or as JSON.
 
-import type { ModuleStatus } from '../module-status.js';
+import type { ModuleStatus } from '../index.js';
 
 /** Aligned `name  value` lines, indented: the layout of every list the CLI prints. */
 export function table(entries: Record<string, string | number>, indent = '  '): string[] {

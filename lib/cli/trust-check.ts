@@ -11,7 +11,7 @@
 //   that range can write any client into every TCP server here.
 // - Options that came only from outside the list warn: the LB is not in it.
 
-import type { Check } from './doctor.js';
+import type { Check } from './check.js';
 import { parseTrustedNets, sharedRangesIn, type TrustedNet } from './trusted-nets.js';
 
 const CONF = '/etc/modprobe.d/kgwttm.conf';

@@ -1,31 +1,35 @@
-// The TUN device of `kgwttm doctor`'s round trip: opened through the addon
-// (src/tun.cc), then written and read as whole IPv4 packets.
+// The TUN device of `kgwttm doctor`'s round trip: /dev/net/tun opened by
+// Node, made a TUN device by the CLI's addon (src/cli/tun.cc), then written
+// and read as whole IPv4 packets.
 //
-// The fd is non-blocking and polled (see src/tun.cc for why Node cannot wait
-// on it): every millisecond while someone waits for a packet, nothing
+// The fd is non-blocking and polled (see src/cli/tun.cc for why Node cannot
+// wait on it): every millisecond while someone waits for a packet, nothing
 // otherwise. Packets nobody waits for (the server's FIN, IPv6 chatter) are
 // dropped: the round trip registers what it expects before it writes the
 // packet that causes it.
 
-import { readSync, writeSync } from 'node:fs';
-import { getSystemErrorName } from 'node:util';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
 
-import { binding } from '../binding.js';
+import { systemError } from '../diagnostics.js';
+import { cliBinding } from './native.js';
 import { parseIpv4Tcp, type ParsedTcp } from './packet.js';
 
 const POLL_MS = 1;
+const TUN_PATH = '/dev/net/tun';
 
-/** Opens the TUN device `name`; errors carry Node's `code` (`'ENOENT'`, `'EACCES'`, …). */
+/**
+ * Opens the TUN device `name` (non-blocking; close-on-exec, as Node opens
+ * every file); errors carry Node's `code` (`'ENOENT'`, `'EPERM'`, …).
+ */
 export function openTun(name: string): number {
-  const addon = binding();
-  if (addon.openTun === undefined) throw new Error('this build of the kgwttm addon has no openTun (rebuild it)');
-  try {
-    return addon.openTun(name);
-  } catch (err) {
-    const error = err as NodeJS.ErrnoException;
-    if (typeof error.errno === 'number' && error.code === undefined) error.code = getSystemErrorName(error.errno);
-    throw error;
+  const addon = cliBinding();
+  const fd = openSync(TUN_PATH, constants.O_RDWR | constants.O_NONBLOCK);
+  const result = addon.setTun(fd, name);
+  if (result < 0) {
+    closeSync(fd);
+    throw systemError(result, 'ioctl', TUN_PATH);
   }
+  return fd;
 }
 
 interface Waiter {

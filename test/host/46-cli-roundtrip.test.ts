@@ -81,7 +81,7 @@ t.test('internetChecksum: the classic IPv4 header example, odd lengths, and zero
   t.equal(internetChecksum(header.subarray(0, 7), header.subarray(7)), 0, 'split at an odd offset: the same sum');
 });
 
-t.test('option encoders: the bytes of README.md's wire-format table, and the same as lbsim', async (t) => {
+t.test("option encoders: the bytes of README.md's wire-format table, and the same as lbsim", async (t) => {
   t.equal(hex(toaV4('203.0.113.7', 4242)), 'fe081092cb007107');
   t.equal(hex(toaV6('2001:db8::7', 4242)), 'fe141092' + '20010db8000000000000000000000007');
   t.equal(hex(ttmPeer('203.0.113.7', 4242)), 'fe1602001092cb007107' + '00'.repeat(12));

@@ -2,11 +2,13 @@
 // package has its heading there, every heading names a real export, and each
 // function's parameters are spelled as in its declaration (optional ones with
 // a `?`), read from the TypeScript sources with the compiler's own parser.
+// The same for the Diagnostics section and kgwttm/diagnostics.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import ts from 'typescript';
 
+import * as diagnostics from '../../lib/diagnostics.js';
 import * as api from '../../lib/index.js';
 
 const root = join(__dirname, '..', '..');
@@ -16,10 +18,10 @@ interface Heading {
   params: string[] | undefined;
 }
 
-function readmeHeadings(): Heading[] {
+function readmeHeadings(title: string): Heading[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = /^### API\n([\s\S]*?)(?=^## |^### (?!API))/m.exec(readme);
-  if (!section) throw new Error('README.md has no "### API" section');
+  const section = new RegExp(`^### ${title}\\n([\\s\\S]*?)(?=^## |^### )`, 'm').exec(readme);
+  if (!section) throw new Error(`README.md has no "### ${title}" section`);
   const body = section[1] ?? '';
   return [...body.matchAll(/^#### (\w+)(?:\(([^)]*)\))?$/gm)].map(([, name = '', params]) => ({
     name,
@@ -46,21 +48,27 @@ function declaredFunctions(): Map<string, string[]> {
   return found;
 }
 
-const headings = readmeHeadings();
-const runtimeExports = Object.keys(api).filter((name) => name !== 'default').sort();
 const declared = declaredFunctions();
 
-t.test('every runtime export of the package has a README API heading, and nothing else does', async (t) => {
-  t.same(headings.map((h) => h.name).sort(), runtimeExports);
-});
+for (const [title, entry, exports] of [
+  ['API', 'kgwttm', api],
+  ['Diagnostics', 'kgwttm/diagnostics', diagnostics],
+] as const) {
+  const headings = readmeHeadings(title);
+  const runtimeExports = Object.keys(exports).filter((name) => name !== 'default').sort();
 
-t.test('each documented function has the parameters of its declaration', async (t) => {
-  for (const heading of headings) {
-    const value: unknown = (api as Record<string, unknown>)[heading.name];
-    if (typeof value !== 'function') {
-      t.equal(heading.params, undefined, `${heading.name} is not a function: no parameter list`);
-      continue;
+  t.test(`every runtime export of ${entry} has a README ${title} heading, and nothing else does`, async (t) => {
+    t.same(headings.map((h) => h.name).sort(), runtimeExports);
+  });
+
+  t.test(`each function documented under ${title} has the parameters of its declaration`, async (t) => {
+    for (const heading of headings) {
+      const value: unknown = (exports as Record<string, unknown>)[heading.name];
+      if (typeof value !== 'function') {
+        t.equal(heading.params, undefined, `${heading.name} is not a function: no parameter list`);
+        continue;
+      }
+      t.same(heading.params, declared.get(heading.name), `${heading.name}(${(declared.get(heading.name) ?? []).join(', ')})`);
     }
-    t.same(heading.params, declared.get(heading.name), `${heading.name}(${(declared.get(heading.name) ?? []).join(', ')})`);
-  }
-});
+  });
+}

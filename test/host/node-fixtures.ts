@@ -45,7 +45,7 @@ export interface SyscallLog {
   calls: Array<{ fd: number; optname: number }>;
 }
 
-/** What a scripted addon answers: the peer the module would report, or an errno. */
+/** What a scripted addon answers: the peer the module would report, or an errno (positive, as `os.constants.errno` has it). */
 export type ScriptedAnswer = ScriptedPeer | number;
 
 /**
@@ -58,7 +58,8 @@ export function scriptBinding(t: Test, answer: (fd: number, optname: number) => 
     getPeer(fd, optname, record) {
       log.calls.push({ fd, optname });
       const result = answer(fd, optname);
-      if (typeof result === 'number') return result;
+      // The addon returns an errno negated, as Node's system errors carry it.
+      if (typeof result === 'number') return -result;
       encodePeerRecord(result, record);
       return 0;
     },

@@ -11,15 +11,19 @@
 // offline install fails ENOTCACHED on a fresh machine.
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-let npmCli: string | undefined;
+let npmCliPath: string | undefined;
 
-// npm's own script, run by this node (whatever node PATH would find).
+/** npm's own script, to run by this node (whatever node PATH would find). */
+export function npmCli(): string {
+  npmCliPath ??= realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+  return npmCliPath;
+}
+
 export function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  npmCli ??= realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
-  return execFileSync(process.execPath, [npmCli, ...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+  return execFileSync(process.execPath, [npmCli(), ...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
     env,
     encoding: 'utf8',
@@ -53,6 +57,25 @@ export function installGlobal(prefix: string, tarball: string, env: NodeJS.Proce
   npm(['install', '--global', '--prefix', prefix, '--prefer-offline', tarball], prefix, env);
   execFileSync('chmod', ['-R', 'a+rX', prefix]);
   return join(prefix, 'bin', 'kgwttm');
+}
+
+/**
+ * The tarball of this checkout: the one test/run.ts packed for the whole run
+ * (KGWTTM_PACKAGE_TARBALL), or, for a suite run alone, a fresh `npm pack` into
+ * `work`.
+ */
+export function packedTarball(repo: string, work: string): string {
+  return process.env.KGWTTM_PACKAGE_TARBALL || pack(repo, join(work, 'packed'));
+}
+
+/** `tarball` without the prebuilds of either addon, packed again into `work`: a platform with no prebuild. */
+export function sourceOnlyTarball(tarball: string, work: string): string {
+  const unpacked = join(work, 'source-only-tree');
+  mkdirSync(unpacked);
+  execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
+  rmSync(join(unpacked, 'package', 'prebuilds'), { recursive: true, force: true });
+  rmSync(join(unpacked, 'package', 'src', 'cli', 'prebuilds'), { recursive: true, force: true });
+  return pack(join(unpacked, 'package'), join(work, 'source-only'), true);
 }
 
 /**

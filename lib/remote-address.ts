@@ -1,19 +1,24 @@
-// An opt-in switch that makes a server's sockets report the real client.
+// trustLoadBalancer: a server's sockets report the real client in
+// `remoteAddress`, `remotePort` and `remoteFamily`.
 //
 // Express (`req.ip`), Fastify (`request.ip`), proxy-addr and most loggers read
-// `socket.remoteAddress`; shadowing `remoteAddress`, `remotePort` and
-// `remoteFamily` on each socket of one server, with getters that ask
-// getRealPeer lazily, makes them all right without touching them, and costs
-// nothing for connections whose address nobody reads. getSocketPeer still
-// reports the socket's own peer (the load balancer, for 6to4).
+// `socket.remoteAddress`; shadowing the three properties on each socket of one
+// server, with getters that ask getRealPeer lazily, makes them all right
+// without touching them, and costs nothing for connections whose address
+// nobody reads. getSocketPeer still reports the socket's own peer (the load
+// balancer, for 6to4). This is the application's opt-in, per server; which
+// load balancers the kernel module believes is its own `trusted_nets`.
 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type * as http2 from 'node:http2';
 
-import { getRealPeer, getSocketPeer, rememberStreamSession, type Peer } from './peer.js';
+import type { Peer } from './peer-record.js';
+import { getRealPeer } from './real-peer.js';
+import { getSocketPeer } from './socket-peer.js';
+import { rememberStreamSession } from './stream-sessions.js';
 
-const trusted = new WeakSet<net.Server>();
+const overridden = new WeakSet<net.Server>();
 // Sockets whose getsockopt failed: asked once, then reported by their own peer.
 const failed = new WeakSet<net.Socket>();
 let warned = false;
@@ -63,8 +68,8 @@ function reportRealPeer(socket: net.Socket): void {
 export function trustLoadBalancer<S extends net.Server>(server: S): S {
   if (!(server instanceof net.Server))
     throw new TypeError('trustLoadBalancer: expected a net, http, https, tls or http2 server');
-  if (trusted.has(server)) return server;
-  trusted.add(server);
+  if (overridden.has(server)) return server;
+  overridden.add(server);
   // Prepended, so that the socket reports the client before any other listener sees it.
   server.prependListener('connection', reportRealPeer);
   if (server instanceof tls.Server) server.prependListener('secureConnection', reportRealPeer);

@@ -1,0 +1,25 @@
+// One question to the kernel module: getsockopt(fd, SOL_IP, optname) through
+// the addon, decoded. No cache and no meaning given to the errno: getRealPeer
+// (lib/real-peer.ts) decides which errnos mean "no client", and diagnostics
+// (lib/diagnostics.ts) report them as they are.
+
+import { constants } from 'node:os';
+
+import { binding } from './binding.js';
+import { decodePeerRecord, PEER_RECORD_BYTES, type Peer } from './peer-record.js';
+
+// One record for every call: getsockopt fills it, decodePeerRecord reads it
+// in the same tick.
+const record = new Uint8Array(PEER_RECORD_BYTES);
+
+/**
+ * The peer the module answered, or the negated errno: the addon's, or
+ * `-EPROTO` for a record of a family neither AF_INET nor AF_INET6 (something
+ * else answered this optname). A number rather than an object, so that the
+ * first getRealPeer of a connection allocates nothing but its answer.
+ */
+export function askModule(fd: number, optname: number): Peer | number {
+  const result = binding().getPeer(fd, optname, record);
+  if (result !== 0) return result;
+  return decodePeerRecord(record) ?? -constants.errno.EPROTO;
+}
