@@ -102,6 +102,7 @@ function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally
   const command = commandFor(file);
   if (command === undefined) throw new Error(`test/run.ts: no runner for ${file}`);
   const counter = new TapCounter(file);
+  const started = Date.now();
   process.stdout.write(`# suite ${file}\n`);
   return new Promise((resolve) => {
     const child = spawn(command[0], command.slice(1), {
@@ -123,7 +124,7 @@ function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally
         fail(tally, `${file}: planned ${counter.planned} points, saw ${seen}`);
       if (seen === 0) fail(tally, `${file}: printed no test point`);
       else if (code !== 0 && counter.failed === 0) fail(tally, `${file}: exited ${code ?? signal} with no failing point`);
-      process.stdout.write(`# suite ${file}: ${tally.passed} passed, ${tally.failed} failed\n`);
+      process.stdout.write(`# suite ${file}: ${tally.passed} passed, ${tally.failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
       resolve(tally);
     });
   });
