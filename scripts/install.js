@@ -84,10 +84,8 @@ const fromSource = process.env.npm_config_build_from_source === 'true';
 const toBuild = ADDONS.filter((addon) => fromSource || !loads(addon.dir));
 if (toBuild.length === 0) process.exit(0);
 
-const missing = missingTools();
-if (missing.length > 0) {
-  const required = toBuild.filter((addon) => addon.required);
-  const lines = [
+function noToolchain(missing) {
+  return [
     `kgwttm: no prebuilt addon for ${platform}, and ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed to build one.`,
     '  Prebuilt: linux-x64 and linux-arm64 with glibc. Elsewhere (musl/Alpine, other CPUs) the addon is built',
     '  from source at install, which needs a C++ compiler, make and python3:',
@@ -95,14 +93,18 @@ if (missing.length > 0) {
     '    RHEL/Fedora:   dnf install gcc-c++ make python3',
     '    Alpine:        apk add g++ make python3',
     '  then install again (or `npm rebuild kgwttm`).',
-  ];
-  if (required.length === 0) {
-    // Only the CLI's addon is missing: the library works; doctor says why its round trip cannot run.
-    process.stderr.write(`kgwttm: ${ADDONS[1].what} is not built (${missing.join(', ')} missing); kgwttm doctor will not run its round trip\n`);
-    process.exit(0);
+  ].join('\n');
+}
+
+const missing = missingTools();
+if (missing.length > 0) {
+  if (toBuild.some((addon) => addon.required)) {
+    process.stderr.write(noToolchain(missing) + '\n');
+    process.exit(1);
   }
-  process.stderr.write(lines.join('\n') + '\n');
-  process.exit(1);
+  // Only the CLI's addon is missing: the library works; doctor says why its round trip cannot run.
+  process.stderr.write(`kgwttm: ${ADDONS[1].what} is not built (${missing.join(', ')} missing); kgwttm doctor will not run its round trip\n`);
+  process.exit(0);
 }
 
 for (const addon of toBuild) {

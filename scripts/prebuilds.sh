@@ -16,7 +16,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ARCHS=${*:-$(node -p process.arch)}
+ARCHS=${*:-x64 arm64}
 HOST_ARCH=$(node -p process.arch)
 PREBUILDIFY=$ROOT/node_modules/.bin/prebuildify
 [ -x "$PREBUILDIFY" ] || { echo "prebuilds: no $PREBUILDIFY (npm ci)" >&2; exit 1; }

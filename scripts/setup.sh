@@ -1,12 +1,15 @@
 #!/bin/sh
 # Everything the demo and the tests need, on a fresh machine: the VM test bed
-# (apt packages, Debian's kernel image in .cache/vm, headers), the npm
-# dependencies, and the builds (module, addon, TypeScript, simulators).
+# (apt packages, Debian's kernel image in .cache/vm, headers), the arm64 cross
+# toolchain, qemu-user and an arm64 Node sysroot (the linux-arm64 prebuild and
+# its test), the npm dependencies, and the builds (module, addon, TypeScript,
+# simulators).
 # Idempotent: later runs only check and rebuild what changed.
 set -eu
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 test/vm/provision.sh
+sh scripts/provision-arm64.sh
 t1=$(date +%s)
 if [ ! -x node_modules/.bin/tsx ]; then
 	npm ci --no-audit --no-fund >&2
