@@ -1,9 +1,9 @@
 #!/bin/sh
 # Builds everything the suites run, on the host, before the VM boots: the
 # kernel module and the test bed's own module against the headers of every
-# kernel of the test matrix (test/vm/kernels.sh), the BPF object of the
-# real-stack simulator, the C examples, the nginx modules (for the host's
-# Debian nginx), the addon and the TypeScript API.
+# kernel of the test matrix (test/vm/kernels.sh), the BPF backend, the BPF
+# object of the real-stack simulator, the C examples, the nginx modules (for
+# the host's Debian nginx), the addon and the TypeScript API.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,6 +44,10 @@ done
 if [ -f test/kmod/Makefile ]; then
 	step "test-bed tools (getpeername_flood)"
 	make -s -C test/kmod getpeername_flood >&2
+fi
+if [ -f bpf/Makefile ]; then
+	step "BPF backend (bpf/build/kgwttm-bpf)"
+	make -s -C bpf >&2
 fi
 if [ -f test/lbsim/realstack/Makefile ]; then
 	step "real-stack simulator"
