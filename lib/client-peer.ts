@@ -1,10 +1,11 @@
 // getClientPeer: never null, for access logs: the module's answer when there
-// is one, else the socket's own peer, saying which.
+// is one, else the socket's own peer (an IPv4 client as plain IPv4 either
+// way), saying which.
 
 import { checkConnection, type Connection } from './connection.js';
 import type { Peer } from './peer-record.js';
 import { getRealPeer } from './real-peer.js';
-import { getSocketPeer } from './socket-peer.js';
+import { asClient, getSocketPeer } from './socket-peer.js';
 
 /** What `getClientPeer` returns: a peer, and where it came from. */
 export interface ClientPeer extends Peer {
@@ -27,5 +28,5 @@ export function getClientPeer(connection: Connection): ClientPeer {
   const real = getRealPeer(connection);
   if (real !== null) return { ...real, source: 'module' };
   const own = getSocketPeer(connection);
-  return own !== null ? { ...own, source: 'socket' } : UNKNOWN_PEER;
+  return own !== null ? { ...asClient(own), source: 'socket' } : UNKNOWN_PEER;
 }

@@ -1,12 +1,4 @@
 // The ESM entry of kgwttm/diagnostics: the CommonJS build re-exported, so
 // that `import` and `require` share one addon and one optname state.
 
-export {
-  socketFd,
-  queryPeer,
-  loadedModuleOptname,
-  systemError,
-  errnoName,
-  type PeerQuery,
-  type SystemError,
-} from './diagnostics.js';
+export * from './diagnostics.js';

@@ -1,20 +1,8 @@
 // The ESM entry: the CommonJS build re-exported, so that `import` and
-// `require` share one cache and one set of trusted servers.
+// `require` share one cache and one set of trusted servers. The default
+// export is that build's exports object, for `import kgwttm from 'kgwttm'`.
 
-export {
-  getRealPeer,
-  getClientPeer,
-  getSocketPeer,
-  setOptname,
-  trustLoadBalancer,
-  moduleStatus,
-  isModuleLoaded,
-  DEFAULT_OPTNAME,
-  type Peer,
-  type ClientPeer,
-  type Family,
-  type Connection,
-  type SystemError,
-  type ModuleStatus,
-  type StatusPaths,
-} from './index.js';
+import kgwttm from './index.js';
+
+export * from './index.js';
+export default kgwttm;

@@ -22,11 +22,25 @@ const onLinux = process.platform === 'linux';
 // Cached answers; `null` is a cached "no client address".
 const answers = new WeakMap<object, Peer | null>();
 
+// "Module not loaded" answers null like "no option", so a fleet deployed
+// without the module would log the load balancer's address for weeks, quietly.
+// Said once per process, with a code to filter it by.
+let warnedNoModule = false;
+function warnNoModule(optname: number): void {
+  if (warnedNoModule) return;
+  warnedNoModule = true;
+  process.emitWarning(
+    `the kgwttm kernel module does not answer here (getsockopt(SOL_IP, ${optname}): ENOPROTOOPT): getRealPeer is null for every connection until it is loaded; \`kgwttm doctor\` says why`,
+    { type: 'KgwttmWarning', code: 'KGWTTM_NO_MODULE' },
+  );
+}
+
 // The socket was closed under us: answer null but cache nothing.
 const CLOSED = Symbol('closed');
 
 function ask(fd: number): Peer | null | typeof CLOSED {
-  const answer = askModule(fd, currentOptname());
+  const optname = currentOptname();
+  const answer = askModule(fd, optname);
   if (typeof answer !== 'number') return answer;
   switch (-answer) {
     case errno.ENOENT: // this connection carried no (trusted) client address
@@ -34,6 +48,7 @@ function ask(fd: number): Peer | null | typeof CLOSED {
       return null;
     case errno.ENOPROTOOPT: // no module (yet): a later connection reads its optname again
       noModuleAnswered();
+      warnNoModule(optname);
       return null;
     case errno.EBADF:
     case errno.ENOTSOCK:

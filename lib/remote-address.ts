@@ -5,7 +5,10 @@
 // `socket.remoteAddress`; shadowing the three properties on each socket of one
 // server, with getters that ask getRealPeer lazily, makes them all right
 // without touching them, and costs nothing for connections whose address
-// nobody reads. getSocketPeer still reports the socket's own peer (the load
+// nobody reads. Whether the module knew the client or not, an IPv4 client
+// reads as plain IPv4 (also on a dual-stack socket, where Node would say
+// ::ffff:a.b.c.d / IPv6), as getRealPeer reports it: one form per client in
+// a log. getSocketPeer still reports the socket's own peer (the load
 // balancer, for 6to4). This is the application's opt-in, per server; which
 // load balancers the kernel module believes is its own `trusted_nets`.
 
@@ -15,7 +18,7 @@ import type * as http2 from 'node:http2';
 
 import type { Peer } from './peer-record.js';
 import { getRealPeer } from './real-peer.js';
-import { getSocketPeer } from './socket-peer.js';
+import { asClient, getSocketPeer } from './socket-peer.js';
 import { rememberStreamSession } from './stream-sessions.js';
 
 const overridden = new WeakSet<net.Server>();
@@ -43,7 +46,8 @@ function shadow<K extends keyof Peer>(key: K): PropertyDescriptor {
     configurable: true,
     enumerable: false,
     get(this: net.Socket): Peer[K] | undefined {
-      return (realPeerOrWarn(this) ?? getSocketPeer(this))?.[key];
+      const peer = realPeerOrWarn(this) ?? getSocketPeer(this);
+      return peer === null ? undefined : asClient(peer)[key];
     },
   };
 }

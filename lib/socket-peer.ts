@@ -1,6 +1,7 @@
 // getSocketPeer: a connection's peer as the socket itself reports it
 // (getpeername), read through Node's own getters, which trustLoadBalancer
-// (lib/remote-address.ts) shadows on the socket but cannot change here.
+// (lib/remote-address.ts) shadows on the socket but cannot change here; and
+// that peer in the form kgwttm reports clients in.
 
 import * as net from 'node:net';
 
@@ -39,4 +40,19 @@ export function getSocketPeer(connection: Connection): Peer | null {
   } catch {
     return null; // the socket proxy of a destroyed HTTP/2 session throws
   }
+}
+
+const MAPPED = '::ffff:';
+
+/**
+ * A socket's peer in the form every client kgwttm reports takes (getRealPeer,
+ * getClientPeer, remoteAddress on a server passed to trustLoadBalancer): an
+ * IPv4 client is plain IPv4, family 'IPv4', also on a dual-stack socket, where
+ * Node writes it `::ffff:a.b.c.d`. One rule, whether or not the module knew
+ * the client; getSocketPeer alone keeps the socket's own form.
+ */
+export function asClient(peer: Peer): Peer {
+  if (peer.family !== 'IPv6' || !peer.address.startsWith(MAPPED)) return peer;
+  const ipv4 = peer.address.slice(MAPPED.length);
+  return net.isIPv4(ipv4) ? Object.freeze({ address: ipv4, port: peer.port, family: 'IPv4' }) : peer;
 }

@@ -7,6 +7,10 @@
 // interface for scripts; the text is for people and may change, `--json` may
 // only grow.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs as parseCommandLine } from 'node:util';
+
 import { moduleStatus, type StatusPaths } from '../index.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { formatStatus } from './status.js';
@@ -36,6 +40,7 @@ options:
   --proc DIR   procfs root to read (default /proc), e.g. the host's /proc
   --sys DIR    sysfs root to read (default /sys)     mounted in a container
   -h, --help   this text
+  -V, --version  the version of this kgwttm package
 
 exit codes:
   0  healthy: the module is loaded (status), and no check failed (doctor)
@@ -47,30 +52,51 @@ exit codes:
 class UsageError extends Error {}
 
 interface Args {
-  command: 'status' | 'doctor' | 'help';
+  command: 'status' | 'doctor' | 'help' | 'version';
   json: boolean;
   paths: StatusPaths;
 }
 
+const OPTIONS = {
+  json: { type: 'boolean' },
+  proc: { type: 'string' },
+  sys: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+/** Node's parser, strict; its errors said the CLI's way (the option named, no advice about `--`). */
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: 'help', json: false, paths: {} };
-  let command: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '-h' || arg === '--help') return { ...args, command: 'help' };
-    if (arg === '--json') args.json = true;
-    else if (arg === '--proc' || arg === '--sys') {
-      const dir = argv[++i];
-      if (dir === undefined || dir === '') throw new UsageError(`${arg} needs a directory`);
-      args.paths[arg === '--proc' ? 'proc' : 'sys'] = dir;
-    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
-    else if (command !== undefined) throw new UsageError(`one command at a time (got ${command} and ${arg})`);
-    else command = arg;
+  let parsed: ReturnType<typeof parseCommandLine<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseCommandLine({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    const option = /'(-[^' ]+)/.exec(message)?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${option} needs a directory`);
+    throw new UsageError(message);
   }
+  const { values, positionals } = parsed;
+  const paths: StatusPaths = {};
+  for (const name of ['proc', 'sys'] as const) {
+    const dir = values[name];
+    if (dir === '') throw new UsageError(`--${name} needs a directory`);
+    if (dir !== undefined) paths[name] = dir;
+  }
+  const json = values.json ?? false;
+  if (values.help) return { command: 'help', json, paths };
+  if (values.version) return { command: 'version', json, paths };
+  const [command, ...more] = positionals;
   if (command === undefined) throw new UsageError('no command');
+  if (more.length > 0) throw new UsageError(`one command at a time (got ${positionals.join(' and ')})`);
   if (command !== 'status' && command !== 'doctor' && command !== 'help') throw new UsageError(`unknown command ${command}`);
-  args.command = command;
-  return args;
+  return { command, json, paths };
+}
+
+/** This package's version, from its package.json (dist/cli/ and lib/cli/ sit two levels below it). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Runs one invocation; returns its exit code. */
@@ -85,6 +111,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'help') {
     process.stdout.write(HELP);
+    return EXIT.OK;
+  }
+  if (args.command === 'version') {
+    process.stdout.write(args.json ? JSON.stringify({ version: packageVersion() }) + '\n' : `kgwttm ${packageVersion()}\n`);
     return EXIT.OK;
   }
   if (args.command === 'status') {

@@ -146,7 +146,8 @@ for (const scenario of scenarios) {
         t.same(reply.socket, socket, `${kind}: getSocketPeer`);
       }
       if (kind === 'express')
-        t.equal(result.replies[0]?.ip, real ? real.address : socketAddress, 'express: req.ip on a trusted server');
+        // A client the module does not know reads as the socket's peer, an IPv4 one as plain IPv4.
+        t.equal(result.replies[0]?.ip, real ? real.address : socketAddress?.replace(/^::ffff:(?=\d+\.)/, ''), 'express: req.ip on a trusted server');
     }
     t.equal(log.calls.length, kinds.length, 'one syscall per connection');
     t.same(afterStreamClosed, [0, 1, 2].map(() => scenario.real && { ...scenario.real, port: results.http2?.localPort }),

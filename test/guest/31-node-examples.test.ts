@@ -24,6 +24,7 @@ const examples = {
   net: 'net-server.ts',
   http: 'http-server.cjs',
   express: 'express-server.cjs',
+  fastify: 'fastify-server.mjs',
   https: 'https-server.mjs',
   http2: 'http2-server.mjs',
 };
@@ -57,6 +58,8 @@ for (const scenario of scenarios) {
       t.match(reply, { real: real('http'), client: { ...real('http'), source: 'module' } }, 'http-server.cjs');
     for (const reply of results.express?.replies ?? [null])
       t.match(reply, { ip: client, port: port('express') }, 'express-server.cjs: req.ip');
+    for (const reply of results.fastify?.replies ?? [null])
+      t.match(reply, { ip: client, port: port('fastify') }, 'fastify-server.mjs: request.ip');
     for (const reply of results.https?.replies ?? [null])
       t.match(reply, { client }, 'https-server.mjs: remoteAddress on a trusted server');
     for (const reply of results.http2?.replies ?? [null])

@@ -41,6 +41,12 @@ t.test('express-server.cjs: req.ip', async (t) => {
   t.match(JSON.parse(body ?? ''), { ip: '127.0.0.1', socket: { address: '127.0.0.1' } });
 });
 
+t.test('fastify-server.mjs (ESM): request.ip', async (t) => {
+  const port = await startExample(t, 'fastify-server.mjs');
+  const [body] = await getKeepAlive(port, 1);
+  t.match(JSON.parse(body ?? ''), { ip: '127.0.0.1', socket: { address: '127.0.0.1' } });
+});
+
 t.test('https-server.mjs (ESM): remoteAddress of a trusted server', async (t) => {
   const port = await startExample(t, 'https-server.mjs', tlsEnv);
   const [body] = await getKeepAlive(port, 1, { ca: cert });

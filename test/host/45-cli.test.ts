@@ -223,8 +223,14 @@ t.test('doctor warns when options came only from sources outside trusted_nets, b
   t.match(broad?.message, /^trusted_nets trusts 192\.168\.0\.0\/16: .*; 7 options came from sources outside trusted_nets \(192\.168\.0\.0\/16\)/);
 });
 
+t.test('kgwttm --version (-V) prints the package’s version; --json as an object', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) t.same(kgwttm(flag), { code: 0, stdout: `kgwttm ${version}\n`, stderr: '' }, flag);
+  t.same(json(kgwttm('--version', '--json')), { version });
+});
+
 t.test('usage errors: exit 2, a message on stderr, nothing on stdout', async (t) => {
-  for (const args of [[], ['bogus'], ['status', 'doctor'], ['--frobnicate', 'status'], ['status', '--proc']]) {
+  for (const args of [[], ['bogus'], ['status', 'doctor'], ['--frobnicate', 'status'], ['status', '--proc'], ['status', '--proc=']]) {
     const run = kgwttm(...args);
     t.equal(run.code, 2, `kgwttm ${args.join(' ')}`);
     t.equal(run.stdout, '');

@@ -110,10 +110,14 @@ t.test('installed on a host without a compiler, it loads its prebuild', async (t
     t.notOk(library.includes(text), `no "${text}" in the library's addon: no TUN code`);
   const esm = execFileSync(
     process.execPath,
-    ['--input-type=module', '-e', "import { getRealPeer, moduleStatus } from 'kgwttm'; console.log(typeof getRealPeer, moduleStatus().loaded)"],
+    [
+      '--input-type=module',
+      '-e',
+      "import kgwttm, { getRealPeer, moduleStatus } from 'kgwttm'; import { queryPeer } from 'kgwttm/diagnostics'; console.log(typeof getRealPeer, moduleStatus().loaded, kgwttm.getRealPeer === getRealPeer, typeof queryPeer)",
+    ],
     { cwd: app, encoding: 'utf8' },
   );
-  t.equal(esm, 'function false\n', 'import works as well as require');
+  t.equal(esm, 'function false true function\n', 'import works as well as require: named, default (import kgwttm from), and kgwttm/diagnostics');
 });
 
 t.test('the operator CLI as an application installs it: npx kgwttm doctor answers, on the CLI’s own prebuild', async (t) => {
