@@ -1,10 +1,9 @@
 #!/bin/sh
-# What the linux-arm64 prebuild and its test need on an x86-64 Debian host:
-# Debian's cross compiler (g++-aarch64-linux-gnu) and qemu-user, and Debian's
-# arm64 nodejs with the closure of its dependencies unpacked into a sysroot,
-# so that `qemu-aarch64 -L SYSROOT SYSROOT/usr/bin/node` loads and calls the
-# arm64 addon (test/host/92-prebuild-arm64.test.ts). Idempotent: a second run
-# only checks.
+# Debian's arm64 nodejs with the closure of its dependencies unpacked into a
+# sysroot, so that `qemu-aarch64 -L SYSROOT SYSROOT/usr/bin/node` loads and
+# calls the arm64 addon (test/host/92-prebuild-arm64.test.ts). The cross
+# compiler and qemu-user come with the test bed's packages
+# (test/vm/provision.sh, run first). Idempotent: a second run only checks.
 #
 # The arm64 packages come through a private apt state (its own sources list
 # for the host's own archives, package lists, cache, and an empty dpkg status)
@@ -23,23 +22,8 @@ exec 9> "$CACHE/.lock"
 flock 9
 
 if [ "$(uname -m)" != x86_64 ]; then
-	echo "provision-arm64: a cross toolchain for this $(uname -m) host is not set up here; the arm64 prebuild needs an x86-64 host" >&2
+	echo "provision-arm64: this $(uname -m) host is not set up for the arm64 test; it needs an x86-64 host" >&2
 	exit 0
-fi
-
-PKGS="g++-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user"
-missing=""
-for p in $PKGS; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	echo "provision-arm64: installing$missing" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 || {
-		apt-get update -qq
-		apt-get install -y -qq --no-install-recommends $missing >/dev/null
-	}
 fi
 
 [ -f "$SYSROOT/.done" ] && [ -x "$SYSROOT/usr/bin/node" ] && exit 0

@@ -23,10 +23,12 @@ mkdir -p "$CACHE"
 exec 9> "$CACHE/.provision.lock"
 flock 9
 
+# g++-aarch64-linux-gnu and qemu-user: the linux-arm64 prebuild and its test
+# (scripts/prebuilds.sh, scripts/provision-arm64.sh).
 PKGS="qemu-system-x86 busybox-static linux-headers-amd64 kmod cpio iproute2 tcpdump
       sparse rpm clang libclang-rt-14-dev llvm libbpf-dev bpftool python3 make gcc
       xz-utils zstd nginx libnginx-mod-stream libpcre2-dev zlib1g-dev libssl-dev
-      dpkg-dev strace dwarves"
+      dpkg-dev strace dwarves g++-aarch64-linux-gnu qemu-user"
 
 missing=""
 for p in $PKGS; do
