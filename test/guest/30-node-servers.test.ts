@@ -24,7 +24,7 @@ import {
   type Connection,
   type Peer,
 } from '../../lib/index.js';
-import { countSyscalls, listen, selfSigned } from '../host/node-fixtures.js';
+import { countSyscalls, listen, selfSigned } from '../lib/node-fixtures.js';
 import { LIP4, RS4, RS6, runAsLoadBalancer, withModuleAndLoadBalancer } from './node-guest-fixtures.js';
 
 t.setTimeout(10 * 60 * 1000); // node starts slowly under TCG

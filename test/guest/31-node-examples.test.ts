@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 
-import { selfSigned, startExample } from '../host/node-fixtures.js';
+import { selfSigned, startExample } from '../lib/node-fixtures.js';
 import { RS4, RS6, runAsLoadBalancer, withModuleAndLoadBalancer } from './node-guest-fixtures.js';
 
 t.setTimeout(10 * 60 * 1000); // node starts slowly under TCG

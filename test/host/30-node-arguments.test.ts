@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer, getSocketPeer, setOptname, trustLoadBalancer } from '../../lib/index.js';
-import { scriptBinding } from './node-fixtures.js';
+import { scriptBinding } from '../lib/node-fixtures.js';
 
 const notConnections: Array<[string, unknown]> = [
   ['undefined', undefined],

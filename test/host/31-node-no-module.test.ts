@@ -4,14 +4,13 @@
 // status of a loaded module as procfs and sysfs show it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer, getSocketPeer, isModuleLoaded, moduleStatus } from '../../lib/index.js';
-import { connectPair, countSyscalls } from './node-fixtures.js';
+import { fakeLoadedHost } from '../lib/cli-fixtures.js';
+import { connectPair, countSyscalls } from '../lib/node-fixtures.js';
 
 t.test('without the module a connection has no real peer (the kernel says ENOPROTOOPT)', async (t) => {
   const log = countSyscalls(t);
@@ -55,23 +54,13 @@ t.test('the health check says the module is not loaded', async (t) => {
 });
 
 t.test('the status of a loaded module, read from its procfs file and sysfs parameters', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'kgwttm-status-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
-  const proc = join(root, 'proc');
-  const sys = join(root, 'sys');
-  mkdirSync(join(proc, 'net'), { recursive: true });
-  mkdirSync(join(sys, 'module', 'kgwttm', 'parameters'), { recursive: true });
-  writeFileSync(
-    join(proc, 'net', 'kgwttm'),
-    'version 0.1.0\nwith_option 12\nwithout_option 3\nmalformed 1\nuntrusted 2\nmissed 0\nlive 5\nentry_bytes 640\n',
-  );
-  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'optname'), '1345\n');
-  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'kinds'), '254\n');
+  const counters = { with_option: 12, without_option: 3, malformed: 1, untrusted: 2, missed: 0, live: 5, entry_bytes: 640 };
+  const { proc, sys } = fakeLoadedHost(t, { counters, trusted: '10.0.3.0/24' });
   t.equal(isModuleLoaded({ proc, sys }), true);
   t.same(moduleStatus({ proc, sys }), {
     loaded: true,
     version: '0.1.0',
-    counters: { with_option: 12, without_option: 3, malformed: 1, untrusted: 2, missed: 0, live: 5, entry_bytes: 640 },
-    parameters: { kinds: '254', optname: '1345' },
+    counters,
+    parameters: { formats: '254:8,254:20,254:22', optname: '1345', rewrite_getname: 'Y', trusted_nets: '10.0.3.0/24' },
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer, getSocketPeer } from '../../lib/index.js';
-import { answerWith, connectPair, countSyscalls, scriptBinding } from './node-fixtures.js';
+import { answerWith, connectPair, countSyscalls, scriptBinding } from '../lib/node-fixtures.js';
 
 const { errno } = constants;
 

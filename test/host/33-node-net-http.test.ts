@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer } from '../../lib/index.js';
-import { answerWith, connectPair, countSyscalls, getKeepAlive, listen } from './node-fixtures.js';
+import { answerWith, connectPair, countSyscalls, getKeepAlive, listen } from '../lib/node-fixtures.js';
 
 const client = { family: 4, address: '203.0.113.9', port: 51000 } as const;
 

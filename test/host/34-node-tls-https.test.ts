@@ -1,27 +1,18 @@
 // tls and https servers: the TLS socket is followed to the TCP handle under it,
 // so it and its raw socket share one answer and one syscall.
 
-import { once } from 'node:events';
 import * as https from 'node:https';
-import type * as net from 'node:net';
-import * as tls from 'node:tls';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer } from '../../lib/index.js';
-import { answerWith, countSyscalls, getKeepAlive, listen, selfSigned } from './node-fixtures.js';
+import { answerWith, countSyscalls, getKeepAlive, listen, selfSigned, tlsPair } from '../lib/node-fixtures.js';
 
 const client = { family: 6, address: '2001:db8::5', port: 443 } as const;
 const { key, cert } = selfSigned();
 
 t.test('a tls server: the TLS socket and its raw socket, one answer, one syscall', async (t) => {
   const log = answerWith(t, client);
-  const server = tls.createServer({ key, cert });
-  const port = await listen(t, server);
-  const raw = once(server, 'connection') as Promise<[net.Socket]>;
-  const secure = once(server, 'secureConnection') as Promise<[tls.TLSSocket]>;
-  const connection = tls.connect({ port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
-  t.teardown(() => connection.destroy());
-  const [[rawSocket], [tlsSocket]] = await Promise.all([raw, secure]);
+  const { rawSocket, tlsSocket } = await tlsPair(t);
   const answer = getRealPeer(tlsSocket);
   t.same(answer, { address: '2001:db8::5', port: 443, family: 'IPv6' });
   t.equal(getRealPeer(rawSocket), answer, 'the raw socket shares it');

@@ -6,7 +6,7 @@ import * as http2 from 'node:http2';
 import t from 'tap';
 
 import { getRealPeer, trustLoadBalancer, type Peer } from '../../lib/index.js';
-import { answerWith, countSyscalls, http2Requests, listen, selfSigned } from './node-fixtures.js';
+import { answerWith, countSyscalls, http2Requests, listen, selfSigned } from '../lib/node-fixtures.js';
 
 const client = { family: 4, address: '198.51.100.20', port: 61000 } as const;
 const expected = { address: '198.51.100.20', port: 61000, family: 'IPv4' };

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer, getSocketPeer, trustLoadBalancer } from '../../lib/index.js';
-import { answerWith, connectPair, countSyscalls, getKeepAlive, listen, scriptBinding } from './node-fixtures.js';
+import { answerWith, connectPair, connectTo, countSyscalls, getKeepAlive, listen, scriptBinding } from '../lib/node-fixtures.js';
 
 t.test('a :: listener without the module: IPv4 and IPv6 clients answer null, once each', async (t) => {
   const log = countSyscalls(t);
@@ -19,9 +19,7 @@ t.test('a :: listener without the module: IPv4 and IPv6 clients answer null, onc
     ['127.0.0.1', '::ffff:127.0.0.1', 'IPv6'],
     ['::1', '::1', 'IPv6'],
   ] as const) {
-    const client = net.connect(port, host);
-    t.teardown(() => client.destroy());
-    const [accepted] = (await new Promise((resolve) => server.once('connection', (s) => resolve([s])))) as [net.Socket];
+    const { accepted, client } = await connectTo(t, server, port, host);
     t.equal(getRealPeer(accepted), null, `${host}: no real peer`);
     t.same(getSocketPeer(accepted), { address, port: client.localPort, family }, `${host}: the socket’s own peer, as Node reports it`);
   }
@@ -59,18 +57,13 @@ t.test('on a dual-stack server an IPv4 client reads as plain IPv4, module or not
     ['127.0.0.1', '127.0.0.1', 'IPv4'],
     ['::1', '::1', 'IPv6'],
   ] as const) {
-    const client = net.connect(port, host);
-    t.teardown(() => client.destroy());
-    const [accepted] = (await new Promise((resolve) => server.once('connection', (s) => resolve([s])))) as [net.Socket];
-    await new Promise((resolve) => client.once('connect', resolve));
+    const { accepted, client } = await connectTo(t, server, port, host);
     const peer = { address, port: client.localPort, family };
     t.same([accepted.remoteAddress, accepted.remotePort, accepted.remoteFamily], [address, client.localPort, family], `${host}: remoteAddress on a trusted server`);
     t.same(getClientPeer(accepted), { ...peer, source: 'socket' }, `${host}: getClientPeer`);
     t.same(getSocketPeer(accepted), host === '::1' ? peer : { ...peer, address: '::ffff:127.0.0.1', family: 'IPv6' }, `${host}: getSocketPeer, as the socket says`);
   }
   answerWith(t, { family: 4, address: '203.0.113.9', port: 51000 });
-  const client = net.connect(port, '127.0.0.1');
-  t.teardown(() => client.destroy());
-  const [accepted] = (await new Promise((resolve) => server.once('connection', (s) => resolve([s])))) as [net.Socket];
+  const { accepted } = await connectTo(t, server, port, '127.0.0.1');
   t.same([accepted.remoteAddress, accepted.remoteFamily], ['203.0.113.9', 'IPv4'], 'a client the module knows: the same form');
 });

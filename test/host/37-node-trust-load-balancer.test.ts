@@ -21,7 +21,7 @@ import {
   listen,
   scriptBinding,
   selfSigned,
-} from './node-fixtures.js';
+} from '../lib/node-fixtures.js';
 
 const client = { family: 4, address: '203.0.113.9', port: 51000 } as const;
 const { key, cert } = selfSigned();

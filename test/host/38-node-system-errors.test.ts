@@ -7,7 +7,7 @@ import { getSystemErrorName } from 'node:util';
 import t from 'tap';
 
 import { getClientPeer, getRealPeer, type SystemError } from '../../lib/index.js';
-import { connectPair, scriptBinding } from './node-fixtures.js';
+import { connectPair, scriptBinding } from '../lib/node-fixtures.js';
 
 const { errno } = constants;
 

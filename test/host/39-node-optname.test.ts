@@ -10,7 +10,7 @@ import t from 'tap';
 import { DEFAULT_OPTNAME, getRealPeer, setOptname } from '../../lib/index.js';
 import { binding } from '../../lib/binding.js';
 import { loadedModuleOptname } from '../../lib/module-status.js';
-import { connectPair, countSyscalls } from './node-fixtures.js';
+import { connectPair, countSyscalls } from '../lib/node-fixtures.js';
 
 t.test('without the module the ABI optname 1345 is asked', async (t) => {
   const log = countSyscalls(t);

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import t from 'tap';
 
 import { getRealPeer } from '../../lib/index.js';
-import { getKeepAlive, listen } from './node-fixtures.js';
+import { getKeepAlive, listen } from '../lib/node-fixtures.js';
 
 const serverScript = join(__dirname, 'node-peer-server.ts');
 

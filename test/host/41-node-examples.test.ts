@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 
-import { getKeepAlive, http2Requests, selfSigned, startExample } from './node-fixtures.js';
+import { getKeepAlive, http2Requests, selfSigned, startExample } from '../lib/node-fixtures.js';
 
 const { key, cert } = selfSigned();
 const certDir = mkdtempSync(join(tmpdir(), 'kgwttm-examples-'));

@@ -7,15 +7,13 @@ import { openSync, closeSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { constants } from 'node:os';
-import * as tls from 'node:tls';
-import { once } from 'node:events';
 import t from 'tap';
 
 import { setBinding } from '../../lib/binding.js';
 import { errnoName, queryPeer, socketFd, systemError } from '../../lib/diagnostics.js';
 import { cliBinding } from '../../lib/cli/native.js';
 import { openTun } from '../../lib/cli/tun.js';
-import { connectPair, countSyscalls, getKeepAlive, listen, scriptBinding, selfSigned } from './node-fixtures.js';
+import { connectPair, countSyscalls, getKeepAlive, listen, scriptBinding, tlsPair } from '../lib/node-fixtures.js';
 
 const { errno } = constants;
 type Fd = { _handle: { fd: number } };
@@ -26,14 +24,7 @@ t.test('socketFd: the TCP fd under a socket, a TLS socket and an HTTP request; n
   accepted.destroy();
   t.equal(socketFd(accepted), null, 'closed');
 
-  const { key, cert } = selfSigned();
-  const server = tls.createServer({ key, cert });
-  const port = await listen(t, server);
-  const raw = once(server, 'connection') as Promise<[net.Socket]>;
-  const secure = once(server, 'secureConnection') as Promise<[tls.TLSSocket]>;
-  const client = tls.connect({ port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
-  t.teardown(() => client.destroy());
-  const [[rawSocket], [tlsSocket]] = await Promise.all([raw, secure]);
+  const { rawSocket, tlsSocket } = await tlsPair(t);
   t.equal(socketFd(tlsSocket), (rawSocket as unknown as Fd)._handle.fd, 'a TLS socket: the TCP fd under it');
 
   let fromRequest: number | null = null;

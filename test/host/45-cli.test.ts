@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
-import { fakeLoadedHost, type FakeHost, type FakeHostOptions } from './cli-fixtures.js';
+import { fakeLoadedHost, type FakeHost, type FakeHostOptions } from '../lib/cli-fixtures.js';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
-import { fakeLoadedHost } from './cli-fixtures.js';
+import { fakeLoadedHost } from '../lib/cli-fixtures.js';
 import {
   ACK,
   RST,

@@ -2,7 +2,7 @@
 // backends behind it: net.core.somaxconn (128 makes clients time out under
 // load; 1024 or more), the accept-queue drops ListenOverflows/ListenDrops, and
 // net.ipv4.tcp_keepalive_time against the LB's 900 s idle timeout. Every
-// verdict from procfs trees written for the test (test/host/cli-fixtures.ts);
+// verdict from procfs trees written for the test (test/lib/cli-fixtures.ts);
 // test/guest/45-cli.test.sh sets the real sysctls both ways.
 
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
-import { fakeLoadedHost, writeHostSettings, type FakeHostOptions } from './cli-fixtures.js';
+import { fakeLoadedHost, writeHostSettings, type FakeHostOptions } from '../lib/cli-fixtures.js';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };

@@ -1,6 +1,6 @@
-// What the Node suites share: real servers on loopback, a throwaway TLS
-// certificate, and bindings that count or script the addon's syscall.
-// Not a suite itself (its name does not end in .test.ts).
+// What the Node suites share (host and guest): real servers on loopback, a
+// throwaway TLS certificate, and bindings that count or script the addon's
+// syscall.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +11,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
+import * as tls from 'node:tls';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 
@@ -34,11 +35,28 @@ export async function connectPair(
   server: net.Server,
   host = '127.0.0.1',
 ): Promise<{ accepted: net.Socket; client: net.Socket }> {
-  const port = await listen(t, server, host);
+  return connectTo(t, server, await listen(t, server, host), host);
+}
+
+/** A client connection from `host` to a server already listening on `port`, and its accepted side (once connected). */
+export async function connectTo(t: Test, server: net.Server, port: number, host: string): Promise<{ accepted: net.Socket; client: net.Socket }> {
   const client = net.connect(port, host);
   t.teardown(() => client.destroy());
-  const [accepted] = (await once(server, 'connection')) as [net.Socket];
+  const [[accepted]] = (await Promise.all([once(server, 'connection'), once(client, 'connect')])) as [[net.Socket], unknown];
   return { accepted, client };
+}
+
+/** A TLS connection to a new tls server with the self-signed certificate: its TCP socket and its TLS socket on the server's side. */
+export async function tlsPair(t: Test): Promise<{ rawSocket: net.Socket; tlsSocket: tls.TLSSocket }> {
+  const { key, cert } = selfSigned();
+  const server = tls.createServer({ key, cert });
+  const port = await listen(t, server);
+  const raw = once(server, 'connection') as Promise<[net.Socket]>;
+  const secure = once(server, 'secureConnection') as Promise<[tls.TLSSocket]>;
+  const connection = tls.connect({ port, host: '127.0.0.1', ca: cert, servername: 'localhost' });
+  t.teardown(() => connection.destroy());
+  const [[rawSocket], [tlsSocket]] = await Promise.all([raw, secure]);
+  return { rawSocket, tlsSocket };
 }
 
 export interface SyscallLog {
