@@ -24,6 +24,7 @@ import { probeOptname, type ProbeResult } from './probe.js';
 import { runRoundTrip, type CaseResult, type RoundTripResult } from './roundtrip.js';
 import { planRoundTrip, type PlannedCase, type RoundTripPlan } from './roundtrip-plan.js';
 import { hostSettingChecks, readListenCounters } from './host-settings.js';
+import { readSigningState, signingCheck } from './signing.js';
 import { trustCheck } from './trust-check.js';
 
 export type { Check, CheckStatus };
@@ -286,6 +287,7 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
   const checks = [
     ...kernelChecks(env, kernel, status),
     ...moduleChecks(status, env),
+    signingCheck(readSigningState(env), status.loaded),
     optnameCheck(status.loaded, optname, probe),
     ...trafficChecks(status),
   ];

@@ -24,8 +24,10 @@ commands:
   status   whether the kgwttm module is loaded, its version, parameters
            (/sys/module/kgwttm/parameters) and counters (/proc/net/kgwttm)
   doctor   checks this host: kernel and headers, module installed and loaded,
-           conflicting TOA modules (toa, vtoa), who answers getsockopt(SOL_IP,
-           optname) on a loopback connection, trusted networks, probe misses,
+           conflicting TOA modules (toa, vtoa), whether the kernel loads an
+           unsigned module (Secure Boot, lockdown, module.sig_enforce), who
+           answers getsockopt(SOL_IP, optname) on a loopback connection,
+           trusted networks, probe misses,
            and a real round trip: in a throwaway network namespace, a fake load
            balancer on a TUN device writes a client address into a handshake's
            option and getRealPeer must return it (needs unshare and /dev/net/tun,

@@ -103,7 +103,7 @@ t.test('doctor on this host: exit 3 (not loaded), the optname free, JSON with ev
     t.ok(['ok', 'warn', 'fail', 'info'].includes(check.status), `${check.name}: status ${check.status}`);
   }
   const named = byName(checks);
-  t.same(Object.keys(named), ['kernel', 'headers', 'installed', 'loaded', 'conflicts', 'optname', 'somaxconn', 'listen-queue', 'keepalive']);
+  t.same(Object.keys(named), ['kernel', 'headers', 'installed', 'loaded', 'conflicts', 'signing', 'optname', 'somaxconn', 'listen-queue', 'keepalive']);
   t.equal(named.loaded?.status, 'fail');
   t.not(named.conflicts?.status, 'fail', 'no TOA module here (warn where /proc/modules is hidden)');
   t.equal(named.optname?.status, 'ok');
