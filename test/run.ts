@@ -189,7 +189,8 @@ function matrixKernels(wanted: string[]): string[] {
 // Boots the VM once on `kernel`; inside, this same file runs with --in-guest
 // and reports its tally on a GUEST_TOTAL line. The VM runner's own verdict
 // (kernel log clean, exit code) is one more point. Failures are named with
-// the kernel they happened on.
+// the kernel they happened on. A VM that stops before its tally (a timeout)
+// still counts what its finished suites reported, and the suite it was in.
 function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
   const args = ['--kernel', kernel, '--timeout', process.env.KGWTTM_VM_TIMEOUT ?? '4200', '--', process.execPath, '--import', 'tsx', 'test/run.ts', '--in-guest'];
   if (filter !== undefined) args.push('--filter', filter);
@@ -204,6 +205,9 @@ function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.P
     });
     let partial = '';
     let reported = false;
+    // What the finished suites said, should the total never come.
+    const sofar: Tally = { passed: 0, failed: 0, failures: [] };
+    let running: string | undefined;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       process.stdout.write(chunk);
@@ -218,10 +222,20 @@ function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.P
         }
         const failure = /^# guest-failure: (.*)$/.exec(line);
         if (failure) tally.failures.push(`guest ${kernel}: ${failure[1]}`);
+        const suite = /^# suite (\S+)(?:: (\d+) passed, (\d+) failed)?/.exec(line);
+        if (suite?.[2] !== undefined) {
+          sofar.passed += Number(suite[2]);
+          sofar.failed += Number(suite[3]);
+          if (suite[3] !== '0') sofar.failures.push(`guest ${kernel}: ${suite[1]}: ${suite[3]} failed (see above)`);
+          running = undefined;
+        } else if (suite) running = suite[1];
       }
     });
     child.on('close', (code) => {
-      if (!reported) fail(tally, `guest ${kernel}: the VM run reported no tally`);
+      if (!reported) {
+        add(tally, sofar);
+        fail(tally, `guest ${kernel}: the VM run reported no tally${running ? `; it stopped in ${running}` : ''}`);
+      }
       const verdict = code === 125 ? `the guest kernel log shows a bug (see above, .cache/vm/last-dmesg-${kernel}.log)`
         : code === 124 ? 'the VM run timed out'
         : code === 126 ? 'the VM stopped without an exit code'
