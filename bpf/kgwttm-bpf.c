@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -621,11 +622,13 @@ static int cmd_params(void)
 
 	if (fd < 0)
 		return 1;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size < sizeof(*ro)) {
+	/* the map holds the data without the struct's tail padding */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+	    info.value_size < offsetof(struct kgwttm__rodata, cfg_formats_str) + KGWTTM_BPF_PARAM_LEN) {
 		err("%s/params is not this version's settings", pin_dir());
 		return 1;
 	}
-	ro = calloc(1, info.value_size);
+	ro = calloc(1, info.value_size > sizeof(*ro) ? info.value_size : sizeof(*ro));
 	if (!ro || bpf_map_lookup_elem(fd, &zero, ro)) {
 		err("reading the settings: %s", strerror(errno));
 		return 1;

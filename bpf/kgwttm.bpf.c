@@ -115,20 +115,35 @@ struct {
 } kgwttm_scratch SEC(".maps");
 
 /*
+ * The formats table as toa_parse.c takes it (not volatile). The compiler must
+ * not see through the pointer: it would fold the loads into the defaults
+ * above. The verifier does see through it, and reads the loader's values as
+ * the constants they are (a frozen, read-only map).
+ */
+static __always_inline const struct toa_formats *formats_cfg(void)
+{
+	const struct toa_formats *f = (const struct toa_formats *)&cfg_formats;
+
+	barrier_var(f);
+	return f;
+}
+
+/*
  * One step of toa_walk(), as a global function: the verifier checks it once
  * for any position and state (5.10 takes scalars only, hence the map), and
  * the walk that calls it is a loop over one opaque number.
  */
 __attribute__((noinline)) __u32 kgwttm_walk_step(__u32 p, __u32 s, __u32 len)
 {
+	const struct toa_formats *formats;
 	struct kgwttm_scratch *sc;
 	__u32 zero = 0;
 
+	formats = formats_cfg();
 	sc = bpf_map_lookup_elem(&kgwttm_scratch, &zero);
 	if (!sc || p >= TOA_OPT_SPACE)
 		return toa_walk_stop(TOA_OVERRUN);
-	return toa_walk_step(sc->opt, sc->found, len,
-			     (const struct toa_formats *)&cfg_formats, p, s);
+	return toa_walk_step(sc->opt, sc->found, len, formats, p, s);
 }
 
 /* Just enough of the kernel's task_struct for CO-RE to find its flags. */
@@ -192,7 +207,7 @@ static __always_inline enum kgwttm_bpf_stat read_ack(struct bpf_sock_ops *skops,
 			break;
 		s->opt[i] = th[TCP_HDR_MIN + i];
 	}
-	r = toa_walk(s->opt, s->found, len, (const struct toa_formats *)&cfg_formats, peer);
+	r = toa_walk(s->opt, s->found, len, formats_cfg(), peer);
 	if (r == TOA_NONE)
 		return KGWTTM_BPF_WITHOUT_OPTION;
 	if (r != TOA_FOUND)
