@@ -6,6 +6,10 @@ servers on the simulator's RS addresses. Python 3 standard library only.
     with k.Module(formats='200:8'):   # insmod $KGWTTM_KO formats=200:8
                                       #   trusted_nets=<test/lbsim/trusted_nets>
         k.stats()['live']             # /proc/net/kgwttm as a dict
+
+KGWTTM_BACKEND=bpf runs the same suites against the BPF backend (bpf/):
+Module() attaches it with kgwttm-bpf, stats() and param() read it through
+kgwttm-bpf status and params (test/guest/61-bpf-shared.test.py).
 """
 import errno
 import os
@@ -28,9 +32,17 @@ from ttm_abi import PEER, TTM_SO_GET_PEER  # noqa: E402,F401  (re-exported for t
 
 CLIENT4, CLIENT6 = lbsim.CLIENT4, lbsim.CLIENT6
 
+BACKEND = os.environ.get('KGWTTM_BACKEND', 'kmod')
+BPF_LOADER = os.path.join(ROOT, 'bpf', 'build', 'kgwttm-bpf')
+BPF_PIN = '/sys/fs/bpf/kgwttm'
+# What kgwttm-bpf printed: Kmsg shows it with the kernel log, since the BPF
+# backend says at attach what the module says at load.
+_loader_log = []
+_bpf_params = {}
+
 
 def loaded():
-    return os.path.exists('/sys/module/kgwttm')
+    return os.path.exists(BPF_PIN if BACKEND == 'bpf' else '/sys/module/kgwttm')
 
 
 # The test bed's load balancers (test/README.md): the module trusts nobody
@@ -44,19 +56,43 @@ def insmod(**params):
     load balancers, and trusted_nets=None leaves the module's own default.
     Returns (exit code, stderr)."""
     params.setdefault('trusted_nets', TESTBED_TRUSTED_NETS)
+    if BACKEND == 'bpf':
+        return _bpf_attach(params)
     args = ['insmod', KO] + ['%s=%s' % kv for kv in params.items() if kv[1] is not None]
     r = subprocess.run(args, capture_output=True, text=True)
     return r.returncode, r.stderr.strip()
 
 
+def _bpf_attach(params):
+    """insmod's parameters as kgwttm-bpf attach options."""
+    args = [BPF_LOADER, 'attach']
+    for name, value in params.items():
+        if name == 'rewrite_getname':
+            if str(value) in ('0', 'n', 'N', 'False'):
+                args.append('--no-rewrite-getname')
+        elif value is not None:
+            args += ['--' + name.replace('_', '-'), str(value)]
+    _bpf_params.clear()
+    r = subprocess.run(args, capture_output=True, text=True)
+    _loader_log.extend((r.stdout + r.stderr).splitlines())
+    return r.returncode, r.stderr.strip()
+
+
 def rmmod():
-    if loaded():
+    _bpf_params.clear()
+    if not loaded():
+        return
+    if BACKEND == 'bpf':
+        subprocess.run([BPF_LOADER, 'detach'], check=True)
+    else:
         subprocess.run(['rmmod', 'kgwttm'], check=True)
 
 
 def suite():
     """The suite's TAP writer, with no kgwttm left loaded by an earlier one."""
     rmmod()
+    if BACKEND == 'bpf' and os.path.exists('/sys/module/kgwttm'):
+        subprocess.run(['rmmod', 'kgwttm'], check=True)     # attach refuses beside it
     return TAP()
 
 
@@ -87,13 +123,31 @@ class Module:
 
 
 def stats():
-    """/proc/net/kgwttm: {'version': '0.1.0', 'with_option': 3, ...}."""
+    """/proc/net/kgwttm (kgwttm-bpf status): {'version': '0.1.0', 'with_option': 3, ...}."""
+    if BACKEND == 'bpf':
+        text = subprocess.run([BPF_LOADER, 'status'], capture_output=True, text=True,
+                              check=True).stdout
+    else:
+        with open('/proc/net/kgwttm') as f:
+            text = f.read()
     out = {}
-    with open('/proc/net/kgwttm') as f:
-        for line in f:
-            name, value = line.split()
-            out[name] = value if name == 'version' else int(value)
+    for line in text.splitlines():
+        name, value = line.split()
+        out[name] = value if name == 'version' else int(value)
     return out
+
+
+def param(name):
+    """A setting of the loaded backend, as text: /sys/module/kgwttm/parameters/NAME
+    (kgwttm-bpf params)."""
+    if BACKEND != 'bpf':
+        with open('/sys/module/kgwttm/parameters/' + name) as f:
+            return f.read().strip()
+    if not _bpf_params:
+        out = subprocess.run([BPF_LOADER, 'params'], capture_output=True, text=True,
+                             check=True).stdout
+        _bpf_params.update((line.split(' ', 1) + [''])[:2] for line in out.splitlines())
+    return _bpf_params[name].strip()
 
 
 def delta(before, after):
@@ -101,17 +155,19 @@ def delta(before, after):
 
 
 class Kmsg:
-    """Kernel log lines written after this object was made."""
+    """Kernel log lines written after this object was made (and what
+    kgwttm-bpf printed, for the BPF backend)."""
 
     def __init__(self):
         self.start = len(self._lines())
+        self.loader_start = len(_loader_log)
 
     @staticmethod
     def _lines():
         return subprocess.run(['dmesg'], capture_output=True, text=True).stdout.splitlines()
 
     def new(self):
-        return '\n'.join(self._lines()[self.start:])
+        return '\n'.join(self._lines()[self.start:] + _loader_log[self.loader_start:])
 
 
 def peer(sock, optname=TTM_SO_GET_PEER, buflen=20):
@@ -119,12 +175,28 @@ def peer(sock, optname=TTM_SO_GET_PEER, buflen=20):
     try:
         raw = sock.getsockopt(socket.SOL_IP, optname, buflen)
     except OSError as e:
-        return errno.errorcode.get(e.errno, e.errno)
+        name = errno.errorcode.get(e.errno, e.errno)
+        return _BPF_OLD_KERNEL_ERRNO.get(name, name) if _bpf_old_kernel(optname) else name
     af, port, addr = PEER.unpack(raw)
     port = socket.ntohs(port)
     if af == socket.AF_INET:
         return socket.inet_ntop(socket.AF_INET, addr[:4]), port
     return socket.inet_ntop(socket.AF_INET6, addr), port
+
+
+# Before 5.18 (no bpf_set_retval) the BPF backend answers ENOPROTOOPT where
+# the module says ENOENT, and EPERM for EINVAL (README, "Without a kernel
+# module"); 60-bpf-backend checks those, the shared suites the meaning.
+_BPF_OLD_KERNEL_ERRNO = {'ENOPROTOOPT': 'ENOENT', 'EPERM': 'EINVAL'}
+
+
+def _bpf_old_kernel(optname):
+    if BACKEND != 'bpf' or not loaded():
+        return False
+    try:
+        return param('set_retval') == 'N' and int(param('optname')) == optname
+    except subprocess.CalledProcessError:   # detached meanwhile (a churn thread)
+        return False
 
 
 def handshake(lb, server, dst, option=b'', **kw):

@@ -102,9 +102,8 @@ with k.Module(rewrite_getname=0), lbsim.LB(seed=31) as lb:
              '::', (RS4, 2111), TOA4, 'lip', (M(RS4), 2111))
     scenario(lb, 'rewrite_getname=0, 6to6: the LB', RS6, (RS6, 2112), TOA6, 'lip', (RS6, 2112))
 
-    @t.test('rewrite_getname=0: /sys/module/kgwttm/parameters/rewrite_getname says N')
+    @t.test('rewrite_getname=0: /sys/module/kgwttm/parameters/rewrite_getname (kgwttm-bpf params) says N')
     def _():
-        with open('/sys/module/kgwttm/parameters/rewrite_getname') as f:
-            assert f.read().strip() == 'N'
+        assert k.param('rewrite_getname') == 'N'
 
 sys.exit(t.end())

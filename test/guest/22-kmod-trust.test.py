@@ -47,8 +47,7 @@ log = k.Kmsg()
 with k.Module(), lbsim.LB(seed=40) as lb:
     @t.test('the test bed\'s trusted_nets (test/lbsim/trusted_nets) loads without a warning')
     def _():
-        with open('/sys/module/kgwttm/parameters/trusted_nets') as f:
-            assert f.read().strip() == k.TESTBED_TRUSTED_NETS
+        assert k.param('trusted_nets') == k.TESTBED_TRUSTED_NETS
         assert 'trusts every source' not in log.new(), log.new()
         assert 'trusted_nets is empty' not in log.new(), log.new()
 

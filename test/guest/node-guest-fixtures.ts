@@ -1,6 +1,6 @@
-// What the Node guest suites share: the module loaded and the real-stack
-// load-balancer simulator up for the suite's lifetime, and a client run as
-// the load balancer. Not a suite itself.
+// What the Node guest suites share: the module loaded (or the BPF backend
+// attached) and the real-stack load-balancer simulator up for the suite's
+// lifetime, and a client run as the load balancer. Not a suite itself.
 
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,28 +21,48 @@ function setup(action: 'up' | 'down'): void {
 }
 
 /**
+ * The backend the suite runs against: the module, or with KGWTTM_BACKEND=bpf
+ * the BPF backend (bpf/, attached by kgwttm-bpf; test/guest/61-bpf-shared).
+ */
+function backend(trustedNets: string): { load(): void; unload(): void } {
+  if (process.env.KGWTTM_BACKEND === 'bpf') {
+    const loader = join(root, 'bpf', 'build', 'kgwttm-bpf');
+    return {
+      load: () => execFileSync(loader, ['attach', '--trusted-nets', trustedNets], { stdio: 'ignore' }),
+      unload: () => execFileSync(loader, ['detach']),
+    };
+  }
+  const ko = process.env.KGWTTM_KO;
+  if (!ko) throw new Error('KGWTTM_KO is not set: run the suite through test/vm/run');
+  return {
+    load: () => execFileSync('insmod', [ko, `trusted_nets=${trustedNets}`]),
+    unload: () => execFileSync('rmmod', ['kgwttm']),
+  };
+}
+
+/**
  * Loads the module built for this kernel ($KGWTTM_KO, which test/vm/run
- * sets) trusting the simulated load balancers (the module
- * trusts no one until told; test/lbsim/trusted_nets is the test bed's one
- * list) and brings the simulator up; both undone when `t` ends.
+ * sets), or attaches the BPF backend, trusting the simulated load balancers
+ * (kgwttm trusts no one until told; test/lbsim/trusted_nets is the test
+ * bed's one list) and brings the simulator up; both undone when `t` ends.
  */
 export function withModuleAndLoadBalancer(t: Test): void {
   if (existsSync('/sys/module/kgwttm')) throw new Error('kgwttm is already loaded: a previous suite did not unload it');
+  if (existsSync('/sys/fs/bpf/kgwttm')) throw new Error('the BPF backend is attached: a previous suite did not detach it');
   const trustedNets = readFileSync(join(root, 'test', 'lbsim', 'trusted_nets'), 'utf8').trim();
-  const ko = process.env.KGWTTM_KO;
-  if (!ko) throw new Error('KGWTTM_KO is not set: run the suite through test/vm/run');
-  execFileSync('insmod', [ko, `trusted_nets=${trustedNets}`]);
+  const kgwttm = backend(trustedNets);
+  kgwttm.load();
   try {
     setup('up');
   } catch (error) {
-    execFileSync('rmmod', ['kgwttm']);
+    kgwttm.unload();
     throw error;
   }
   t.teardown(() => {
     try {
       setup('down');
     } finally {
-      execFileSync('rmmod', ['kgwttm']);
+      kgwttm.unload();
     }
   });
 }
