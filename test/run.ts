@@ -1,7 +1,10 @@
-// Runs every test suite and sums them: the host suites here, then all guest
+// Runs every test suite and sums them: the host suites here, and all guest
 // suites on every kernel of the test bed's matrix (.cache/vm/kernels: 5.10,
 // 6.1, 6.12), ONE boot of the VM (test/vm/run --kernel) per kernel, and prints
-// the plain line `N passed, N failed` that CI reads. Each suite prints TAP; its
+// the plain line `N passed, N failed` that CI reads. The host suites and each
+// kernel's VM are separate jobs, run side by side up to KGWTTM_TEST_JOBS at a
+// time (default: one per CPU): a TCG guest keeps about one host CPU busy, so
+// on 2 CPUs two kernels' boots take the time of one. Each suite prints TAP; its
 // top-level test points are what we count (see test/README.md). A skipped
 // point counts as a failure: nothing goes green by being skipped.
 //
@@ -9,7 +12,8 @@
 //                                 [--filter TEXT] [--kernel VER]...
 //   --kernel: a release or a line (5.10, 6.1, 6.12); repeatable; default all
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { installGlobal, pack, worldReadableTempDir } from './lib/npm-pack.js';
 
@@ -98,12 +102,16 @@ class TapCounter {
   }
 }
 
-function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
+/** Where a job's output goes: straight to stdout, or kept for later (see Job). */
+type Out = (text: string) => void;
+const stdout: Out = (text) => process.stdout.write(text);
+
+function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}, out: Out = stdout): Promise<Tally> {
   const command = commandFor(file);
   if (command === undefined) throw new Error(`test/run.ts: no runner for ${file}`);
   const counter = new TapCounter(file);
   const started = Date.now();
-  process.stdout.write(`# suite ${file}\n`);
+  out(`# suite ${file}\n`);
   return new Promise((resolve) => {
     const child = spawn(command[0], command.slice(1), {
       cwd: root,
@@ -112,7 +120,7 @@ function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally
     });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      process.stdout.write(chunk);
+      out(chunk);
       counter.feed(chunk);
     });
     child.on('close', (code, signal) => {
@@ -124,7 +132,7 @@ function runSuite(file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally
         fail(tally, `${file}: planned ${counter.planned} points, saw ${seen}`);
       if (seen === 0) fail(tally, `${file}: printed no test point`);
       else if (code !== 0 && counter.failed === 0) fail(tally, `${file}: exited ${code ?? signal} with no failing point`);
-      process.stdout.write(`# suite ${file}: ${tally.passed} passed, ${tally.failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      out(`# suite ${file}: ${tally.passed} passed, ${tally.failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
       resolve(tally);
     });
   });
@@ -141,9 +149,9 @@ function add(into: Tally, from: Tally): void {
   into.failures.push(...from.failures);
 }
 
-async function runAll(dir: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
+async function runAll(dir: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}, out: Out = stdout): Promise<Tally> {
   const total: Tally = { passed: 0, failed: 0, failures: [] };
-  for (const file of suitesIn(dir, filter)) add(total, await runSuite(file, extraEnv));
+  for (const file of suitesIn(dir, filter)) add(total, await runSuite(file, extraEnv, out));
   return total;
 }
 
@@ -191,12 +199,12 @@ function matrixKernels(wanted: string[]): string[] {
 // (kernel log clean, exit code) is one more point. Failures are named with
 // the kernel they happened on. A VM that stops before its tally (a timeout)
 // still counts what its finished suites reported, and the suite it was in.
-function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Promise<Tally> {
+function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.ProcessEnv = {}, out: Out = stdout): Promise<Tally> {
   const args = ['--kernel', kernel, '--timeout', process.env.KGWTTM_VM_TIMEOUT ?? '4200', '--', process.execPath, '--import', 'tsx', 'test/run.ts', '--in-guest'];
   if (filter !== undefined) args.push('--filter', filter);
   const tally: Tally = { passed: 0, failed: 0, failures: [] };
   const started = Date.now();
-  process.stdout.write(`# booting the VM test bed on Linux ${kernel} for the guest suites\n`);
+  out(`# booting the VM test bed on Linux ${kernel} for the guest suites\n`);
   return new Promise((resolve) => {
     const child = spawn(join(root, 'test/vm/run'), args, {
       cwd: root,
@@ -210,7 +218,7 @@ function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.P
     let running: string | undefined;
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
-      process.stdout.write(chunk);
+      out(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
@@ -242,13 +250,67 @@ function runGuest(kernel: string, filter: string | undefined, extraEnv: NodeJS.P
         : undefined;
       if (verdict) fail(tally, `guest ${kernel}: ${verdict}`);
       else tally.passed++; // the guest kernel log stayed clean through every suite
-      process.stdout.write(`# guest kernel log ${verdict ? 'NOT clean' : 'clean'} on ${kernel} (vm/run exit ${code})\n`);
-      process.stdout.write(
+      out(`# guest kernel log ${verdict ? 'NOT clean' : 'clean'} on ${kernel} (vm/run exit ${code})\n`);
+      out(
         `# guest suites on ${kernel}: ${tally.passed} passed, ${tally.failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
       );
       resolve(tally);
     });
   });
+}
+
+/** One VM boot, or the host suites: the unit the runner runs side by side. */
+interface Job {
+  name: string;
+  run(out: Out): Promise<Tally>;
+}
+
+function jobSlots(): number {
+  const wanted = Number(process.env.KGWTTM_TEST_JOBS ?? availableParallelism());
+  return Number.isInteger(wanted) && wanted > 0 ? wanted : 1;
+}
+
+/**
+ * Runs `jobs`, at most `slots` at a time, in the order given; the tallies in
+ * the same order. Alone, a job prints as it goes. Side by side, each job's
+ * output goes to .cache/test-logs/JOB.log as it comes and to stdout in one
+ * block when the job ends, so that no two jobs' TAP lines interleave; the
+ * lines that say a suite or a boot started or ended are printed at once,
+ * tagged with the job, so a long run still shows where it is.
+ */
+async function runJobs(jobs: Job[], slots: number): Promise<Tally[]> {
+  if (slots === 1 || jobs.length <= 1) {
+    const tallies: Tally[] = [];
+    for (const job of jobs) tallies.push(await job.run(stdout));
+    return tallies;
+  }
+  const logs = join(root, '.cache', 'test-logs');
+  mkdirSync(logs, { recursive: true });
+  process.stdout.write(`# ${jobs.length} jobs (${jobs.map((job) => job.name).join(', ')}), ${slots} at a time; each job's output in ${logs}\n`);
+  const progress = /^# (suite \S+(: .*)?|booting .*|guest kernel log .*|guest suites on .*)$/;
+  const tallies: Tally[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const index = next++;
+      const job = jobs[index] as Job;
+      const log = join(logs, `${job.name}.log`);
+      writeFileSync(log, '');
+      const kept: string[] = [];
+      let partial = '';
+      const out: Out = (text) => {
+        kept.push(text);
+        appendFileSync(log, text);
+        const lines = (partial + text).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (progress.test(line)) process.stdout.write(`# [${job.name}] ${line.slice(2)}\n`);
+      };
+      tallies[index] = await job.run(out);
+      process.stdout.write(`# ---- ${job.name}: its whole output ----\n${kept.join('')}# ---- ${job.name}: end ----\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(slots, jobs.length) }, worker));
+  return tallies;
 }
 
 async function main(): Promise<void> {
@@ -262,11 +324,16 @@ async function main(): Promise<void> {
   }
   const started = Date.now();
   const kernels = opts.guest ? matrixKernels(opts.kernels) : [];
-  // Packed once, before the host suites, when guest suites will run.
+  // Packed once, before any job, when guest suites will run.
   const packaged = opts.guest && suitesIn('test/guest', opts.filter).length > 0 ? preparePackage(total) : { env: {} };
+  // The kernels first, in the matrix's order: each VM is the longest job.
+  const jobs: Job[] = kernels.map((kernel) => ({
+    name: kernel,
+    run: (out: Out) => runGuest(kernel, opts.filter, packaged.env, out),
+  }));
+  if (opts.host) jobs.push({ name: 'host', run: (out: Out) => runAll('test/host', opts.filter, packaged.env, out) });
   try {
-    if (opts.host) add(total, await runAll('test/host', opts.filter, packaged.env));
-    for (const kernel of kernels) add(total, await runGuest(kernel, opts.filter, packaged.env));
+    for (const tally of await runJobs(jobs, jobSlots())) add(total, tally);
   } finally {
     if (packaged.work) rmSync(packaged.work, { recursive: true, force: true });
   }

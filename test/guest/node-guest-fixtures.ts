@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
 
+import { isModuleLoaded, moduleStatus } from '../../lib/index.js';
+
 const root = join(__dirname, '..', '..');
 const realstack = join(root, 'test', 'lbsim', 'realstack');
 
@@ -24,9 +26,11 @@ function setup(action: 'up' | 'down'): void {
  * The backend the suite runs against: the module, or with KGWTTM_BACKEND=bpf
  * the BPF backend (bpf/, attached by kgwttm-bpf; test/guest/61-bpf-shared).
  */
+const bpfLoader = join(root, 'bpf', 'build', 'kgwttm-bpf');
+
 function backend(trustedNets: string): { load(): void; unload(): void } {
   if (process.env.KGWTTM_BACKEND === 'bpf') {
-    const loader = join(root, 'bpf', 'build', 'kgwttm-bpf');
+    const loader = bpfLoader;
     return {
       load: () => execFileSync(loader, ['attach', '--trusted-nets', trustedNets], { stdio: 'ignore' }),
       unload: () => execFileSync(loader, ['detach']),
@@ -38,6 +42,37 @@ function backend(trustedNets: string): { load(): void; unload(): void } {
     load: () => execFileSync('insmod', [ko, `trusted_nets=${trustedNets}`]),
     unload: () => execFileSync('rmmod', ['kgwttm']),
   };
+}
+
+/** What the backend under test reports: its version, its optname and its counters. */
+export interface BackendStatus {
+  loaded: boolean;
+  version: string;
+  optname: string;
+  counters: Record<string, number>;
+}
+
+/**
+ * /proc/net/kgwttm and /sys/module/kgwttm/parameters through the library
+ * (kgwttm status's reader) for the module; `kgwttm-bpf status` and `params`,
+ * which print the same names, for the BPF backend.
+ */
+export function backendStatus(): BackendStatus {
+  if (process.env.KGWTTM_BACKEND !== 'bpf') {
+    const status = moduleStatus();
+    return { loaded: isModuleLoaded(), version: status.version ?? '', optname: status.parameters.optname ?? '', counters: status.counters };
+  }
+  const lines = (command: string): Map<string, string> =>
+    new Map(
+      execFileSync(bpfLoader, [command], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]),
+    );
+  const status = lines('status');
+  const counters: Record<string, number> = {};
+  for (const [name, value] of status) if (/^-?\d+$/.test(value)) counters[name] = Number(value);
+  return { loaded: existsSync('/sys/fs/bpf/kgwttm'), version: status.get('version') ?? '', optname: lines('params').get('optname') ?? '', counters };
 }
 
 /**
