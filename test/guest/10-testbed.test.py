@@ -93,10 +93,26 @@ with lbsim.LB(seed=10) as lb, lbsim.Capture() as cap:
 
     for case_name, case in lbsim.option_cases().items():
         for name, server, dst, lip in (ROUTES[0], ROUTES[1]):
-            @t.test('wire: %s over %s: ACK option bytes as sent (%s)' % (
-                case_name, name, lbsim.pad_options(case.option, case.raw).hex() or 'none'))
+            drops = lbsim.rs_kernel_drops(case.option, case.raw)
+
+            @t.test('wire: %s over %s: ACK option bytes as sent (%s)%s' % (
+                case_name, name, lbsim.pad_options(case.option, case.raw).hex() or 'none',
+                ', and this kernel drops that ACK (6.7+)' if drops else ''))
             def _():
                 c = lb.connect(dst, option=case.option, raw=case.raw)
+                if drops:
+                    on_wire(c, case.option, case.raw)
+                    timeout = server.gettimeout()
+                    server.settimeout(3)
+                    try:
+                        a, _peer = accept(server)
+                    except socket.timeout:
+                        return
+                    finally:
+                        server.settimeout(timeout)
+                        c.reset()
+                    a.close()
+                    raise AssertionError('the RS accepted a connection whose ACK it should drop')
                 try:
                     a, peer = accept(server)
                 except socket.timeout:

@@ -369,6 +369,37 @@ def option_cases(client4=CLIENT4, client6=CLIENT6):
     return cases
 
 
+def rs_kernel_drops(option, raw=False, release=None):
+    """Whether the RS's kernel drops a segment carrying `option` (padded as
+    pad_options sends it) before TCP reads it, so that no connection exists.
+
+    From 6.7 (TCP-AO's rework of the MD5 path), tcp_inbound_hash() walks every
+    segment's options in tcp_do_parse_auth_options() and drops the segment
+    (SKB_DROP_REASON_TCP_AUTH_HDR) at an option whose length is below 2 or
+    runs past the header; the walk goes on only while 18 bytes
+    (TCPOLEN_MD5SIG) remain, on kernels built with TCP_MD5SIG and without
+    TCP_AO, as Debian's are. Earlier kernels skip what does not fit, and the
+    kgwttm parsers count it as malformed. `release` defaults to this kernel's.
+    """
+    release = release or os.uname().release
+    if tuple(int(n) for n in release.split('-')[0].split('.')[:2]) < (6, 7):
+        return False
+    data = pad_options(option, raw)
+    i, length = 0, len(data)
+    while length >= 18:
+        kind = data[i]
+        if kind == EOL[0]:
+            return False
+        if kind == NOP[0]:
+            i, length = i + 1, length - 1
+            continue
+        size = data[i + 1]
+        if size < 2 or size > length:
+            return True
+        i, length = i + size, length - size
+    return False
+
+
 # ---------------------------------------------------------------------------
 # The TUN device and the guest network plan.
 
