@@ -12,13 +12,18 @@
 //   not allow one (no unshare, no privilege, no TUN) it is reported as not run,
 //   with the reason. It is the one check that proves the whole path: a module
 //   whose probes never fire still answers the loopback probe.
+// Under the BPF backend (lib/cli/backend.ts) the same checks read its
+// settings and counters from kgwttm-bpf, and the round trip runs the same way:
+// its programs sit on the cgroup root, so they see the throwaway namespace's
+// connections too.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 
 import { loadedModuleOptname } from '../diagnostics.js';
-import { moduleStatus, type ModuleStatus, type StatusPaths } from '../index.js';
+import type { StatusPaths } from '../index.js';
+import { backendStatus, type Backend, type BackendEnv, type BackendStatus } from './backend.js';
 import type { Check, CheckStatus } from './check.js';
 import { probeOptname, type ProbeResult } from './probe.js';
 import { runRoundTrip, type CaseResult, type RoundTripResult } from './roundtrip.js';
@@ -31,6 +36,9 @@ export type { Check, CheckStatus };
 
 export interface DoctorReport {
   kernel: string;
+  /** Who answers getsockopt: the module, the BPF backend, or none. */
+  backend: Backend;
+  /** Whether one of them answers (the module loaded, or the BPF backend attached). */
   loaded: boolean;
   version: string | null;
   optname: number;
@@ -43,7 +51,7 @@ export interface DoctorReport {
 }
 
 /** What doctor reads; tests and containers point it elsewhere. */
-export interface DoctorEnv extends StatusPaths {
+export interface DoctorEnv extends BackendEnv {
   /** Root of the kernel module trees, default `/lib/modules`. */
   modules?: string;
   /** Kernel release, default `os.release()`. */
@@ -109,7 +117,7 @@ function installedModule(modules: string, kernel: string): string | null {
   return null;
 }
 
-function kernelChecks(env: DoctorEnv, kernel: string, status: ModuleStatus): Check[] {
+function kernelChecks(env: DoctorEnv, kernel: string, status: BackendStatus): Check[] {
   const modules = env.modules ?? '/lib/modules';
   const checks: Check[] = [{ name: 'kernel', status: 'info', message: `Linux ${kernel}` }];
   const headers = join(modules, kernel, 'build');
@@ -135,13 +143,25 @@ function kernelChecks(env: DoctorEnv, kernel: string, status: ModuleStatus): Che
   return checks;
 }
 
-function moduleChecks(status: ModuleStatus, paths: StatusPaths): Check[] {
-  const checks: Check[] = [];
-  checks.push(
-    status.loaded
-      ? { name: 'loaded', status: 'ok', message: `kgwttm ${status.version ?? '(unknown version)'} is loaded` }
-      : { name: 'loaded', status: 'fail', message: 'kgwttm is not loaded: modprobe kgwttm (its reason for refusing is in dmesg)' },
-  );
+function loadedCheck(status: BackendStatus): Check {
+  const name = 'loaded';
+  const version = status.version ?? '(unknown version)';
+  if (status.backend === 'module') return { name, status: 'ok', message: `kgwttm ${version} is loaded` };
+  if (status.backend === 'bpf')
+    return status.error === undefined
+      ? { name, status: 'ok', message: `the BPF backend ${version} is attached (pinned in ${status.pins ?? '?'}): it answers in kgwttm.ko's place` }
+      : { name, status: 'warn', message: `the BPF backend is attached (pinned in ${status.pins ?? '?'}), but its counters and settings cannot be read: ${status.error}` };
+  return {
+    name,
+    status: 'fail',
+    message: `kgwttm is not loaded: modprobe kgwttm (its reason for refusing is in dmesg); where the module cannot load, the BPF backend: kgwttm bpf attach --trusted-nets LIST${
+      status.error === undefined ? '' : ` (${status.error})`
+    }`,
+  };
+}
+
+function moduleChecks(status: BackendStatus, paths: StatusPaths): Check[] {
+  const checks: Check[] = [loadedCheck(status)];
   const modules = loadedModules(paths);
   const conflicts = (modules ?? []).filter((name) => CONFLICTING.test(name));
   checks.push(
@@ -158,12 +178,21 @@ function moduleChecks(status: ModuleStatus, paths: StatusPaths): Check[] {
   return checks;
 }
 
-function optnameCheck(loaded: boolean, optname: number, probe: ProbeResult): Check {
+function optnameCheck(status: BackendStatus, optname: number, probe: ProbeResult): Check {
   const name = 'optname';
+  const { loaded } = status;
   if (!probe.answered) return { name, status: 'warn', message: `getsockopt(SOL_IP, ${optname}) not probed: ${probe.reason}` };
   const answer = `getsockopt(SOL_IP, ${optname}) on a loopback connection: ${probe.errno}`;
   if (loaded && probe.errno === 'ENOENT')
     return { name, status: 'ok', message: `${answer}: kgwttm answers (a loopback connection carries no client address)` };
+  // Before 5.18 a BPF program cannot pick the errno: "no client" is the
+  // kernel's own ENOPROTOOPT, which getRealPeer also reads as null.
+  if (status.backend === 'bpf' && status.parameters.set_retval === 'N' && probe.errno === 'ENOPROTOOPT')
+    return {
+      name,
+      status: 'ok',
+      message: `${answer}: the BPF backend's answer for a connection without a client on a kernel without bpf_set_retval (before 5.18); getRealPeer reads it as null`,
+    };
   if (!loaded && probe.errno === 'ENOPROTOOPT')
     return { name, status: 'ok', message: `${answer}: optname ${optname} is free for kgwttm` };
   if (loaded && probe.errno === 'ENOPROTOOPT')
@@ -175,11 +204,18 @@ function optnameCheck(loaded: boolean, optname: number, probe: ProbeResult): Che
   };
 }
 
-function trafficChecks(status: ModuleStatus): Check[] {
+/** Whether kgwttm.ko would load; under the BPF backend only for information, as nothing needs it to. */
+function backendSigningCheck(status: BackendStatus, state: ReturnType<typeof readSigningState>): Check {
+  if (status.backend !== 'bpf') return signingCheck(state, status.loaded);
+  const { name, message } = signingCheck(state, false);
+  return { name, status: 'info', message: `${message} (not in the way: the BPF backend answers, not kgwttm.ko)` };
+}
+
+function trafficChecks(status: BackendStatus): Check[] {
   if (!status.loaded) return [];
   const { counters, parameters } = status;
   const count = (name: string): number => counters[name] ?? 0;
-  const checks: Check[] = [trustCheck(parameters, counters)];
+  const checks: Check[] = [trustCheck(parameters, counters, status.backend === 'bpf' ? 'bpf' : 'module')];
   for (const name of ['missed', 'nomem', 'malformed']) {
     if (count(name) > 0)
       checks.push({
@@ -281,14 +317,15 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
   const listenBefore = readListenCounters(proc);
   const sampled = Date.now();
   const kernel = env.kernel ?? release();
-  const status = moduleStatus(env);
-  const optname = loadedModuleOptname(env);
+  const status = backendStatus(env);
+  const bpfOptname = Number(status.parameters.optname);
+  const optname = status.backend === 'bpf' && Number.isInteger(bpfOptname) && bpfOptname > 0 ? bpfOptname : loadedModuleOptname(env);
   const probe = await (env.probe ?? probeOptname)(optname);
   const checks = [
     ...kernelChecks(env, kernel, status),
     ...moduleChecks(status, env),
-    signingCheck(readSigningState(env), status.loaded),
-    optnameCheck(status.loaded, optname, probe),
+    backendSigningCheck(status, readSigningState(env)),
+    optnameCheck(status, optname, probe),
     ...trafficChecks(status),
   ];
   let roundTrip: DoctorReport['roundTrip'] = null;
@@ -299,14 +336,14 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
       roundTrip = { plan: null, result: { ran: false, reason: plan.reason } };
     } else {
       const result = await (env.roundTrip ?? runRoundTrip)(plan);
-      checks.push(roundTripCheck(plan, result, { before: status.counters, after: moduleStatus(env).counters }));
+      checks.push(roundTripCheck(plan, result, { before: status.counters, after: backendStatus(env).counters }));
       roundTrip = { plan, result };
     }
   }
   await (env.betweenSamples ?? waitSince)(sampled);
   const listenAfter = readListenCounters(proc);
   checks.push(...hostSettingChecks(proc, listenBefore, listenAfter, (Date.now() - sampled) / 1000));
-  return { kernel, loaded: status.loaded, version: status.version, optname, checks, roundTrip };
+  return { kernel, backend: status.backend, loaded: status.loaded, version: status.version, optname, checks, roundTrip };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', info: '--' };

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// kgwttm: the operator's view of the kgwttm kernel module on this host.
+// kgwttm: the operator's view of the kgwttm kernel module on this host, or of
+// the BPF backend that answers in its place (bpf/, attached by kgwttm-bpf).
 //
 // Design note. Everything read here comes through the package's own API
-// (moduleStatus, loadedModuleOptname, the addon's getsockopt), so the CLI and
-// an application's health check can never disagree. The exit code is the
+// (moduleStatus, loadedModuleOptname, the addon's getsockopt), or for the BPF
+// backend through its loader's own status and params (lib/cli/backend.ts), so
+// the CLI and an application's health check can never disagree. The exit code is the
 // interface for scripts; the text is for people and may change, `--json` may
 // only grow.
 
@@ -11,7 +13,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs as parseCommandLine } from 'node:util';
 
-import { moduleStatus, type StatusPaths } from '../index.js';
+import type { StatusPaths } from '../index.js';
+import { backendStatus } from './backend.js';
+import { BPF_USAGE, BpfUsageError, runBpfCommand } from './bpf-command.js';
 import { doctor, formatDoctor } from './doctor.js';
 import { formatStatus } from './status.js';
 
@@ -19,10 +23,13 @@ import { formatStatus } from './status.js';
 const EXIT = { OK: 0, PROBLEMS: 1, USAGE: 2, NOT_LOADED: 3 } as const;
 
 const HELP = `usage: kgwttm [--json] [--proc DIR] [--sys DIR] <command>
+       ${BPF_USAGE.replace(/\n/g, '\n       ')}
 
 commands:
-  status   whether the kgwttm module is loaded, its version, parameters
-           (/sys/module/kgwttm/parameters) and counters (/proc/net/kgwttm)
+  status   which backend answers: the kgwttm module (/sys/module/kgwttm), the
+           BPF backend (pinned in /sys/fs/bpf/kgwttm) or none ("backend" in
+           --json); its version, parameters (/sys/module/kgwttm/parameters,
+           kgwttm-bpf params) and counters (/proc/net/kgwttm, kgwttm-bpf status)
   doctor   checks this host: kernel and headers, module installed and loaded,
            conflicting TOA modules (toa, vtoa), whether the kernel loads an
            unsigned module (Secure Boot, lockdown, module.sig_enforce), who
@@ -36,6 +43,10 @@ commands:
            (1024 or more), accept-queue drops (ListenOverflows/ListenDrops, read
            twice a second apart) and net.ipv4.tcp_keepalive_time (under the
            LB's 900 s idle timeout), each with the value found and the fix.
+  bpf attach, bpf detach
+           the BPF backend, for hosts that cannot load the module: runs its
+           loader kgwttm-bpf (KGWTTM_BPF_LOADER, the checkout's bpf/build/, PATH,
+           /usr/sbin) with these options (kgwttm-bpf --help); needs root
 
 options:
   --json       one JSON object on stdout instead of text
@@ -45,10 +56,13 @@ options:
   -V, --version  the version of this kgwttm package
 
 exit codes:
-  0  healthy: the module is loaded (status), and no check failed (doctor)
-  1  problems found: a doctor check failed (details in its output)
+  0  healthy: the module is loaded or the BPF backend attached (status), and
+     no check failed (doctor); bpf attach/detach done
+  1  problems found: a doctor check failed (details in its output); bpf
+     attach/detach refused, or no kgwttm-bpf
   2  usage error
-  3  the module is not loaded (and doctor found nothing else wrong)
+  3  the module is not loaded and no BPF backend is attached (and doctor found
+     nothing else wrong)
 `;
 
 class UsageError extends Error {}
@@ -103,13 +117,26 @@ function packageVersion(): string {
 
 /** Runs one invocation; returns its exit code. */
 async function main(argv: string[]): Promise<number> {
+  const usage = (message: string, line: string): number => {
+    process.stderr.write(`kgwttm: ${message}\n${line}\n(kgwttm --help for more)\n`);
+    return EXIT.USAGE;
+  };
+  if (argv[0] === 'bpf') {
+    try {
+      return runBpfCommand(argv.slice(1));
+    } catch (err) {
+      if (err instanceof BpfUsageError) return usage(err.message, `usage: ${BPF_USAGE}`);
+      if (!(err instanceof Error)) throw err;
+      process.stderr.write(`kgwttm: ${err.message}\n`);
+      return EXIT.PROBLEMS;
+    }
+  }
   let args: Args;
   try {
     args = parseArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`kgwttm: ${err.message}\n${HELP.slice(0, HELP.indexOf('\n') + 1)}(kgwttm --help for more)\n`);
-    return EXIT.USAGE;
+    return usage(err.message, HELP.slice(0, HELP.indexOf('\n')));
   }
   if (args.command === 'help') {
     process.stdout.write(HELP);
@@ -120,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   if (args.command === 'status') {
-    const status = moduleStatus(args.paths);
+    const status = backendStatus(args.paths);
     process.stdout.write(args.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
     return status.loaded ? EXIT.OK : EXIT.NOT_LOADED;
   }

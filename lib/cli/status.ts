@@ -1,7 +1,8 @@
-// `kgwttm status`: what the loaded module says about itself, read through
-// moduleStatus() (lib/module-status.ts), printed for people or as JSON.
+// `kgwttm status`: what the answering backend says about itself, read through
+// backendStatus() (lib/cli/backend.ts: the module's moduleStatus(), or
+// kgwttm-bpf status and params), printed for people or as JSON.
 
-import type { ModuleStatus } from '../index.js';
+import type { BackendStatus } from './backend.js';
 
 /** Aligned `name  value` lines, indented: the layout of every list the CLI prints. */
 export function table(entries: Record<string, string | number>, indent = '  '): string[] {
@@ -10,9 +11,19 @@ export function table(entries: Record<string, string | number>, indent = '  '): 
   return names.map((name) => `${indent}${name.padEnd(width)}  ${String(entries[name])}`);
 }
 
-export function formatStatus(status: ModuleStatus): string {
-  if (!status.loaded) return 'kgwttm: not loaded (modprobe kgwttm; `kgwttm doctor` says why it may not load)\n';
-  const lines = [`kgwttm: loaded, version ${status.version ?? 'unknown'}`, 'parameters:'];
+function headline(status: BackendStatus): string {
+  const version = `version ${status.version ?? 'unknown'}`;
+  if (status.backend === 'bpf') return `kgwttm: BPF backend attached (${status.pins ?? 'pinned'}), ${version}`;
+  return `kgwttm: loaded, ${version}`;
+}
+
+export function formatStatus(status: BackendStatus): string {
+  const error = status.error === undefined ? '' : `kgwttm: ${status.error}\n`;
+  if (!status.loaded)
+    return `kgwttm: not loaded (modprobe kgwttm, or without the module: kgwttm bpf attach --trusted-nets LIST; \`kgwttm doctor\` says why it may not load)\n${error}`;
+  const lines = [headline(status)];
+  if (status.error !== undefined) lines.push(`kgwttm: ${status.error}`);
+  lines.push('parameters:');
   // An empty string parameter (trusted_nets, the module's default) would print
   // as a blank; say so instead. --json keeps the raw ''.
   const parameters = Object.fromEntries(Object.entries(status.parameters).map(([name, value]) => [name, value === '' ? '(none)' : value]));

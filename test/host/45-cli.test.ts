@@ -64,7 +64,7 @@ t.test('status without the module: exit 3, "not loaded"', async (t) => {
   t.match(run.stdout, /^kgwttm: not loaded/);
   const asJson = kgwttm('status', '--json');
   t.equal(asJson.code, 3);
-  t.same(json(asJson), { loaded: false, version: null, counters: {}, parameters: {} });
+  t.same(json(asJson), { backend: 'none', loaded: false, version: null, counters: {}, parameters: {} });
 });
 
 t.test('status of a loaded module: exit 0, version, parameters and counters', async (t) => {
@@ -72,6 +72,7 @@ t.test('status of a loaded module: exit 0, version, parameters and counters', as
   const run = kgwttm('status', '--json', '--proc', proc, '--sys', sys);
   t.equal(run.code, 0);
   t.same(json(run), {
+    backend: 'module',
     loaded: true,
     version: '0.1.0',
     counters: { with_option: 12, without_option: 3, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 5, entry_bytes: 96 },
@@ -96,7 +97,7 @@ t.test('doctor on this host: exit 3 (not loaded), the optname free, JSON with ev
   const run = kgwttm('doctor', '--json');
   t.equal(run.code, 3, run.stdout + run.stderr);
   const report = json(run);
-  t.match(report, { kernel: release(), loaded: false, version: null, optname: 1345, healthy: false, exitCode: 3 });
+  t.match(report, { kernel: release(), backend: 'none', loaded: false, version: null, optname: 1345, healthy: false, exitCode: 3 });
   const checks = report.checks as Check[];
   for (const check of checks) {
     t.match(check, { name: String, message: String });

@@ -2,8 +2,10 @@
 // and a sysfs in a temporary folder, which `status` and `doctor` read through
 // their `proc` and `sys` options. The procfs also holds the sysctls and TCP
 // counters doctor's host-setting checks read (lib/cli/host-settings.ts), at
-// values it finds healthy unless a test says otherwise.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// values it finds healthy unless a test says otherwise. fakeBpfHost is the
+// same host with the BPF backend attached instead: its pin folder, and a fake
+// kgwttm-bpf that prints the real one's status and params.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -98,4 +100,73 @@ export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
   };
   for (const [name, value] of Object.entries(values)) writeFileSync(join(params, name), `${value}\n`);
   return { proc, sys, counters, listen, betweenSamples };
+}
+
+export interface FakeBpfHost {
+  proc: string;
+  sys: string;
+  /** The fake kgwttm-bpf, for KGWTTM_BPF_LOADER. */
+  loader: string;
+  /** The pin folder it was told to read (KGWTTM_BPF_PIN) and its arguments, one run a line. */
+  calls: () => string[];
+}
+
+export interface FakeBpfHostOptions {
+  /** trusted_nets as `kgwttm-bpf params` prints it; default a load balancer subnet of each family. */
+  trusted?: string;
+  /** set_retval: Y from 5.18 (ENOENT/EINVAL), N before (ENOPROTOOPT/EPERM); default Y. */
+  setRetval?: 'Y' | 'N';
+  optname?: number;
+  counters?: Record<string, number>;
+  /** Whether the pins exist (`attach` ran); default true. */
+  attached?: boolean;
+  /** What the fake loader's attach and detach exit with; default 0. */
+  exit?: number;
+}
+
+/**
+ * A host with the BPF backend attached instead of the module: `<sys>/fs/bpf/kgwttm`
+ * exists and a fake kgwttm-bpf prints what the real one's `status` and
+ * `params` print (bpf/kgwttm-bpf.c), and logs every run. No /sys/module/kgwttm.
+ */
+export function fakeBpfHost(t: Test, opts: FakeBpfHostOptions = {}): FakeBpfHost {
+  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-bpf-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const proc = join(dir, 'proc');
+  const sys = join(dir, 'sys');
+  mkdirSync(proc, { recursive: true });
+  mkdirSync(join(sys, 'fs', 'bpf'), { recursive: true });
+  if (opts.attached ?? true) mkdirSync(join(sys, 'fs', 'bpf', 'kgwttm'));
+  writeFileSync(join(proc, 'modules'), 'nf_conntrack 1 0 - Live 0x0\n');
+  writeHostSettings(proc);
+  const counters = { with_option: 0, without_option: 0, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 0, entry_bytes: 32, ...opts.counters };
+  writeFileSync(join(dir, 'status.out'), 'version 0.1.0\n' + Object.entries(counters).map(([name, value]) => `${name} ${value}\n`).join(''));
+  writeFileSync(
+    join(dir, 'params.out'),
+    `optname ${opts.optname ?? 1345}\nformats 254:8,254:20,254:22\ntrusted_nets ${opts.trusted ?? '10.0.0.0/24,fd00::/64'}\n` +
+      `rewrite_getname Y\nset_retval ${opts.setRetval ?? 'Y'}\nkthread_check Y\n`,
+  );
+  const log = join(dir, 'calls.log');
+  const loader = join(dir, 'kgwttm-bpf');
+  writeFileSync(
+    loader,
+    `#!/bin/sh
+echo "\${KGWTTM_BPF_PIN:-(default)} $*" >> '${log}'
+case $1 in
+status) cat '${join(dir, 'status.out')}' ;;
+params) cat '${join(dir, 'params.out')}' ;;
+attach|detach) echo "kgwttm-bpf: $1 (fake)"; exit ${opts.exit ?? 0} ;;
+*) exit 2 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const calls = (): string[] => {
+    try {
+      return readFileSync(log, 'utf8').split('\n').filter((line) => line !== '');
+    } catch {
+      return [];
+    }
+  };
+  return { proc, sys, loader, calls };
 }
