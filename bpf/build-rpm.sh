@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Builds the kgwttm-bpf RPM, the BPF backend for hosts that cannot load
 # kgwttm.ko:
 #   kgwttm-bpf-<version>-1.<arch>.rpm  /usr/sbin/kgwttm-bpf (the loader, the
@@ -19,7 +20,7 @@ SRC=$(dirname "$HERE")
 OUT=$HERE/dist
 
 usage() {
-	sed -n '8p' "$0" | sed 's/^# //' >&2
+	sed -n '9p' "$0" | sed 's/^# //' >&2
 	exit 2
 }
 die() { echo "build-rpm.sh: $*" >&2; exit 1; }
@@ -27,7 +28,7 @@ die() { echo "build-rpm.sh: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
-	-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) usage ;;
 	esac
 done

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which backend answers getsockopt(SOL_IP, optname) on this host, and what it
 // says about itself: the kernel module (kgwttm.ko: its sysfs and procfs files,
 // through moduleStatus) or the BPF backend (bpf/: links pinned under

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm bpf attach [options]` and `kgwttm bpf detach`: the BPF backend
 // attached or detached by its loader (lib/cli/bpf-loader.ts), for hosts that
 // cannot load kgwttm.ko (Secure Boot, lockdown, no headers).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where the BPF backend's loader (bpf/kgwttm-bpf.c, `kgwttm-bpf`) is, and one
 // run of it. The CLI never loads BPF programs itself: the loader holds the
 // programs (a libbpf skeleton) and the rules for their settings, so `kgwttm

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The kgwttm-bpf RPM (issue 14), for hosts that cannot load kgwttm.ko:
 # bpf/build-rpm.sh builds it as an unprivileged rpmbuild into bpf/dist/ from a
 # tarball of the sources (never touching bpf/build/, which guests may be

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The operator CLI with the BPF backend (issue 14) instead of the module:
 // `kgwttm status` and `kgwttm doctor` name the backend that answers and read
 // its counters and settings through kgwttm-bpf status and params;
