@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench/guest.py: every kgwttm benchmark, run inside the VM (bench/run.sh boots it).
 
 Prints progress on stderr and, at the end, one line on stdout:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench/report.py LAST_JSON [--write FILE] --command CMD --date DATE ...
 
 Turns the JSON that bench/guest.py printed into the markdown table (stdout),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/run.sh [--write] [--quick] [--only call,setup,bulk,scale] [--mem MiB] [--timeout S] [--wallclock]
 #              [--peer PATH.ko]...
 #

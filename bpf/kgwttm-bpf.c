@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kgwttm-bpf: the BPF backend's loader (programs in kgwttm.bpf.c, embedded
  * here as a libbpf skeleton).

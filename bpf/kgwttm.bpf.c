@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kgwttm without a kernel module: the same answers as kgwttm.ko from BPF
  * programs attached to a cgroup (the cgroup v2 root by default).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the BPF programs (kgwttm.bpf.c) and their loader (kgwttm-bpf.c) share:
  * the counters' order, the per-socket entry and the trusted networks as the

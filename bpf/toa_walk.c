@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * toa_parse()'s walk over the option list, in the shape the BPF verifier can
  * follow. #included after kmod/toa_parse.c, whose per-option rules it calls

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs inside the VM: loads the module, starts the demo server, and sends it
 # one request per scenario through the packet-exact load-balancer simulator.
 set -eu

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The demo's backend: an HTTP server on the dual-stack wildcard (Node's
 // default), behind the simulated load balancer. It prints, per request, the
 // peer the socket sees (the LB's local IP, or the client where the module

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Builds the kgwttm RPMs, as cloud vendors ship the module:
 #   kmod-kgwttm-<version>-1.<kernel>.<arch>.rpm  the module built for ONE kernel,
 #                                 one package per kernel asked for, with its

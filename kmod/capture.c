@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Capture: read the client from the ACK that completes the handshake and
  * attach it to the child socket that ACK creates.

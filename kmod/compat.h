@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Every kernel-version difference kgwttm knows of, in one place; Kbuild
  * force-includes this header, so no other file tests LINUX_VERSION_CODE.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* Finding a core-kernel tracepoint by name (see find_tracepoint.h). */
 #include <linux/string.h>
 

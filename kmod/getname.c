@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * accept() and getpeername() return the client: kretprobes on inet_getname()
  * and inet6_getname() rewrite the address the kernel has just written, when

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef _KGWTTM_GETNAME_H
 #define _KGWTTM_GETNAME_H
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kgwttm: the real client of connections that come through a FULLNAT layer-4
  * load balancer.

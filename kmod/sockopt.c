@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * getsockopt(fd, SOL_IP, optname, &peer, &len): the stored client, modelled on
  * getorigdst() (SO_ORIGINAL_DST). ip_getsockopt() hands optnames it does not

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Counters for operators, in /proc/net/kgwttm, one "name value" per line:
  * version, the per-connection outcomes of stats.h, missed (probe

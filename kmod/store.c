@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Per-socket storage: the client of each connection, in a module-owned
  * rhashtable keyed by the struct sock pointer, entries from a module-owned

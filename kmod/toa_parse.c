@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * TCP option parser for the client address a FULLNAT load balancer writes into
  * the ACK that completes the handshake.

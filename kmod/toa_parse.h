@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The TCP option parser: a pure function over bytes, built into the module
  * and into the userspace table test and fuzzer (kmod/tests/).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Which sources may speak for a client: the trusted_nets= CIDR list. An ACK
  * from anywhere else could come from the client itself, so its option is

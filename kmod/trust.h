@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 #ifndef _KGWTTM_TRUST_H
 #define _KGWTTM_TRUST_H
 

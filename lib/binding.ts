@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The library's addon (src/kgwttm.cc), loaded on first use and replaceable in tests.
 //
 // Loading is lazy so that importing kgwttm costs nothing and so that non-Linux

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // getClientPeer: never null, for access logs: the module's answer when there
 // is one, else the socket's own peer (an IPv4 client as plain IPv4 either
 // way), saying which.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // From whatever object a server hands out to the fd of its TCP socket.
 //
 // Every kind of server object (request, stream, session, TLS socket) is

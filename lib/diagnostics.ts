@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // kgwttm/diagnostics: the pieces under getRealPeer, for tools that check a host
 // rather than serve clients (the operator CLI, `kgwttm doctor`, is built on
 // these and the main exports only).

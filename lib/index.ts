@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // kgwttm: the real client address of connections that came through a FULLNAT
 // load balancer, as the kgwttm kernel module reports it. See README.md.
 //

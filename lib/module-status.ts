@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the kernel module says about itself, read from procfs and sysfs.
 //
 // Health checks and the operator CLI read these files; lib/optname.ts reads the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which optname getRealPeer asks the module on.
 //
 // The application's setOptname wins; else the loaded module's `optname`

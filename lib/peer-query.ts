@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One question to the kernel module: getsockopt(fd, SOL_IP, optname) through
 // the addon, decoded. No cache and no meaning given to the errno: getRealPeer
 // (lib/real-peer.ts) decides which errnos mean "no client", and diagnostics

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module's 20-byte answer (struct ttm_peer in kmod/uapi/kgwttm.h) as a Peer.
 //
 // Decoded here rather than in C++: an object and a string built through N-API

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // getRealPeer: the module's answer for a connection, asked once and kept.
 //
 // The answer is cached in a WeakMap under each object passed on the way to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // trustLoadBalancer: a server's sockets report the real client in
 // `remoteAddress`, `remotePort` and `remoteFamily`.
 //

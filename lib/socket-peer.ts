@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // getSocketPeer: a connection's peer as the socket itself reports it
 // (getpeername), read through Node's own getters, which trustLoadBalancer
 // (lib/remote-address.ts) shadows on the socket but cannot change here; and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP/2 streams and the session each belonged to.
 //
 // Node drops a stream's link to its session when the stream closes, so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one place where an errno from native code gets its name.
 //
 // Every native call of the package (the library's getPeer, the CLI's TUN

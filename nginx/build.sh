@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds ngx_http_kgwttm_module.so and ngx_stream_kgwttm_module.so for the
 # nginx installed on this host, from the source package of Debian's own
 # nginx, so that Debian's binary loads them with load_module.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # npm run build: lib/ compiled into dist/. The whole folder is replaced, so
 # that no file of a source since removed lingers in the package, and swapped
 # in by renames, so that a process reading dist/ meanwhile (a test, the CLI)

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // npm's install step for kgwttm (package.json "install"; shipped in the package).
 //
 // - Off Linux: nothing to build and nothing to say. The API answers null there

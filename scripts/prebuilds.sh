@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # npm run prebuilds: the prebuilt addons the package ships, so that
 # `npm install kgwttm` on a backend host needs no compiler: both addons, the
 # library's (prebuilds/) and the CLI's (src/cli/prebuilds/), for each ARCH

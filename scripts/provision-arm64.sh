@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Debian's arm64 nodejs with the closure of its dependencies unpacked into a
 # sysroot, so that `qemu-aarch64 -L SYSROOT SYSROOT/usr/bin/node` loads and
 # calls the arm64 addon (test/host/92-prebuild-arm64.test.ts). The cross

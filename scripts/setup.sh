@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Everything the demo and the tests need, on a fresh machine: the VM test bed
 # (apt packages, Debian's kernel image in .cache/vm, headers), the arm64 cross
 # toolchain, qemu-user and an arm64 Node sysroot (the linux-arm64 prebuild and

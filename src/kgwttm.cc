@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The native half of kgwttm: one stateless function around one syscall.
 //
 // getPeer(fd, optname, record) calls getsockopt(fd, SOL_IP, optname) for the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds everything the suites run, on the host, before the VM boots: the
 # kernel module and the test bed's own module against the headers of every
 # kernel of the test matrix (test/vm/kernels.sh), the BPF backend, the BPF

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # npm test: set up (first run installs, later runs check), then run every host
 # suite and every guest suite in one VM boot. Ends with `N passed, N failed`.
 set -eu

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs every test suite and sums them: the host suites here, and all guest
 // suites on every kernel of the test bed's matrix (.cache/vm/kernels: 5.10,
 // 6.1, 6.12), ONE boot of the VM (test/vm/run --kernel) per kernel, and prints

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * holdconns: the client side of the benchmarks that need many connections
  * open at once.  Run it inside the LB's netns (test/lbsim/realstack/

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * peerbench: the server side of the call and scale benchmarks.  Listens on
  * IP:PORT (one or more ports), accepts connections on command and keeps them

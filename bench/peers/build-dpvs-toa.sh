@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/peers/build-dpvs-toa.sh DPVS_SOURCE [OUT_DIR]
 #
 # Builds DPVS's classic TOA module (kmod/toa of the public iqiyi/dpvs

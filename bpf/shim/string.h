@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * <string.h> for kmod/toa_parse.c built for the BPF target (kgwttm.bpf.c):
  * no libc, and no calls the BPF backend cannot lower. Every block that file

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The BPF backend's walk (bpf/toa_walk.c) against the module's parser
  * (kmod/toa_parse.c): for every option list up to the 40 bytes a TCP header

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * A TCP server behind a FULLNAT load balancer, as the gateway's documentation
  * shows it: print the address accept() returns, then the real client from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Express with req.ip set to the real client: trust the load balancer on the
 // server, and leave the app unchanged (CommonJS).
 // Run: node examples/node/express-server.cjs   (PORT, HOST: where to listen)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fastify with request.ip set to the real client: trust the load balancer on
 // Fastify's own server, and leave the routes unchanged (ESM).
 // Run: node examples/node/fastify-server.mjs   (PORT, HOST: where to listen)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An HTTP server that logs and returns each request's client (CommonJS).
 // Run: node examples/node/http-server.cjs   (PORT, HOST: where to listen)
 const http = require('node:http');

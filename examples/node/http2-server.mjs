@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An HTTP/2 server (with HTTP/1.1 fallback) that answers with each request's
 // client: one syscall per connection, however many streams it carries (ESM).
 // Run: TLS_KEY=key.pem TLS_CERT=cert.pem node examples/node/http2-server.mjs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An HTTPS server whose sockets report the real client as remoteAddress (ESM).
 // Run: TLS_KEY=key.pem TLS_CERT=cert.pem node examples/node/https-server.mjs
 //   (a test certificate: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A TCP server that greets each client with its real address (TypeScript).
 // Run: npx tsx examples/node/net-server.ts   (PORT, HOST: where to listen)
 import * as net from 'node:net';

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A TCP server behind a FULLNAT load balancer, as the gateway's documentation
 shows it (there for Python 2): print the address accept() returns, then the
 real client from getsockopt(SOL_IP, 1345), unpacked with

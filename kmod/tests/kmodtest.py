@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """kmodtest — what the kgwttm guest suites (test/guest/2*-kmod-*.test.py) share:
 loading the module with parameters, its /proc counters, the kernel log, and
 servers on the simulator's RS addresses. Python 3 standard library only.

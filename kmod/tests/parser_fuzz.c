@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for toa_parse.c, run with ASan and UBSan.
  * Byte 0 picks which of TOA_FORMATS_KNOWN are accepted (bits 0-4) or, with bit 7

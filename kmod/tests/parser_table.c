@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Table test for toa_parse.c: one row per wire format and per malformed case,
  * each with its input bytes and the expected result. Prints one TAP point per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One line of `kgwttm doctor`'s verdict. Its own file so that the files that
 // make checks (lib/cli/trust-check.ts, …) and doctor, which gathers them,
 // both import it and neither imports the other.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm doctor`: is this host ready to report real clients, and if not, why.
 //
 // Each check reads only what the host already shows (uname, /lib/modules,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Doctor's checks of the host settings that the load balancer's own FAQ names
 // as breaking backends behind it, whether or not the module is loaded:
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // kgwttm: the operator's view of the kgwttm kernel module on this host, or of
 // the BPF backend that answers in its place (bpf/, attached by kgwttm-bpf).
 //

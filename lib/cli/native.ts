@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The operator tool's own addon (src/cli/tun.cc): the TUN ioctl of doctor's
 // round trip, the one thing the CLI needs that Node cannot do. A separate
 // addon from the library's, with its own binding.gyp and prebuilds under

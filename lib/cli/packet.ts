@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // IPv4/TCP packets byte by byte, for `kgwttm doctor`'s round trip: the doctor
 // plays a load balancer on a TUN device, so it writes whole IP packets (with the
 // client-address option in the handshake's final ACK) and reads the server's.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who answers the module's getsockopt on this host: one loopback TCP connection,
 // asked through the same addon call getRealPeer makes (kgwttm/diagnostics'
 // queryPeer, which reports the errno instead of null).

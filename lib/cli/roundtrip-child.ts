@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm doctor`'s round trip, the child's side, run by lib/cli/roundtrip.ts
 // inside a network namespace of its own:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What `kgwttm doctor`'s round trip will do, decided from the loaded module's
 // parameters before anything runs: which address the fake load balancer
 // writes from (one the module trusts), which option formats it writes (ones

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm doctor`'s round trip, the parent's side: runs lib/cli/roundtrip-child
 // in a throwaway network namespace and reads what it saw.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Doctor's verdict on whether this kernel will load kgwttm.ko at all: Secure
 // Boot, kernel lockdown and module.sig_enforce make it refuse unsigned
 // modules (the RPM's module is unsigned: every host has its own keys), and

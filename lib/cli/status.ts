@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm status`: what the answering backend says about itself, read through
 // backendStatus() (lib/cli/backend.ts: the module's moduleStatus(), or
 // kgwttm-bpf status and params), printed for people or as JSON.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Doctor's verdict on trusted_nets: the list decides whose client address
 // options the module believes, so it is both what makes the module work and
 // what keeps clients from forging their address.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A trusted_nets value read the way the module reads it (kmod/trust.c):
 // comma-separated CIDRs or bare addresses (a host route), blank entries
 // skipped, `any` meaning 0.0.0.0/0 and ::/0. Doctor judges the list from it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The TUN device of `kgwttm doctor`'s round trip: /dev/net/tun opened by
 // Node, made a TUN device by the CLI's addon (src/cli/tun.cc), then written
 // and read as whole IPv4 packets.

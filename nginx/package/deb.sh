@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Packs the modules nginx/build.sh built into nginx-mod-kgwttm_<ver>-1_<arch>.deb
 # with dpkg-deb, laid out as Debian's own libnginx-mod-* packages are: the .so
 # files in /usr/lib/nginx/modules, a load_module line per module in
@@ -31,7 +32,7 @@ for m in http stream; do
 done
 strip --strip-unneeded "$root"/usr/lib/nginx/modules/*.so
 install -m 0644 "$HERE/../../examples/nginx/nginx.conf" "$root/usr/share/doc/nginx-mod-kgwttm/example.conf"
-install -m 0644 "$HERE/../../LICENSE" "$root/usr/share/doc/nginx-mod-kgwttm/copyright"
+install -m 0644 "$HERE/../../LICENSES/BSD-2-Clause.txt" "$root/usr/share/doc/nginx-mod-kgwttm/copyright"
 
 sed -e "s/@VERSION@/$VERSION-1/" -e "s/@ARCH@/$ARCH/" -e "s/@ABI@/$ABI/" \
 	-e "s/@SIZE@/$(du -sk "$root/usr" | cut -f1)/" "$HERE/debian/control" > "$root/DEBIAN/control"

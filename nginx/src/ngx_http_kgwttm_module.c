@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
  * ngx_http_kgwttm_module: $remote_addr is the client, not the load balancer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
  * The kgwttm nginx modules: kgwttm_real_ip and kgwttm_optname, the same in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
  * The kgwttm nginx modules: the configuration both share.  The http module

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
  * The kgwttm nginx modules: the getsockopt that names a connection's client.

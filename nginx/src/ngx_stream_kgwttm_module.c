@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 
 /*
  * ngx_stream_kgwttm_module: a stream server's $remote_addr is the client,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The operator CLI's addon: setTun(fd, name), the TUNSETIFF ioctl that makes
 // an open /dev/net/tun fd the TUN device `name`, for `kgwttm doctor`'s round
 // trip, which plays a load balancer by writing raw IPv4 packets into it

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Proof of the test bed before any module (issue 2, item 4).
 
 Plain Python servers on lbsim0's RS addresses, with the kgwttm module NOT

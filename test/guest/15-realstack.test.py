@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Guest suite: the real-stack face of the LB simulator (test/lbsim/realstack).
 
 With no kgwttm module loaded:

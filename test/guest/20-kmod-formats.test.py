@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: every wire format, every malformed case, and the getsockopt ABI.
 
 An LB (the packet-exact simulator) opens connections to Python servers on the

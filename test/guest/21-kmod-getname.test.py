@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: accept() and getpeername() return the client where it fits.
 
 Servers on AF_INET, AF_INET6 dual-stack ('::', Node's default) and AF_INET6

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: only load balancers in trusted_nets speak for a client.
 
 A client that reaches the RS directly (the simulator's untrusted sources

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: connections completed through SYN cookies carry their client too.
 
 With net.ipv4.tcp_syncookies=2 every handshake is a cookie one: the child

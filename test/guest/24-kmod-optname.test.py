@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: the getsockopt number, and what happens when it is taken.
 
 optname= moves the option (1345 then answers ENOPROTOOPT). A number another

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The module as the RPM ships it: the .ko taken out of this kernel's kmod-kgwttm
 # (one per kernel, built on the host by test/host/40-rpm.test.sh into
 # kmod/dist/) with rpm2cpio, loaded into this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: entries live exactly as long as their connections, and the module
 can be unloaded and reloaded under traffic.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: the example servers print the right client.
 
 examples/c/build/server (C, with kmod/uapi/kgwttm.h) and

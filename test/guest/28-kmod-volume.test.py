@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: 10,000 connections through the real-stack simulator.
 
 The real-stack LB (test/lbsim/realstack: a netns whose sockets write the

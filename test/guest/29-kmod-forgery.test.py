@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """kgwttm: nobody forges a client address.
 
 - Nothing is trusted by default: a "container" on the same host (network

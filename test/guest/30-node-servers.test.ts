@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guest: with the module loaded, real 4to4, 6to4 and 6to6 connections made by
 // a real client through the real-stack load-balancer simulator (a TCP client
 // in netns lbsim whose handshake-completing ACK carries the option) reach

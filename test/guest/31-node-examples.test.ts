@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Guest: every example of examples/node, started as a user would (on the
 // dual-stack wildcard), answers real 4to4, 6to4 and 6to6 connections made
 // through the real-stack load-balancer simulator with the real client.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The operator CLI on a host with the module loaded (insmod $KGWTTM_KO, as
 # test/build.sh built it for this kernel, trusting the test bed's LB networks): `kgwttm status`
 # shows the version and counters,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """nginx sees the real client: Debian's nginx with the kgwttm dynamic modules
 (nginx/, built by test/build.sh), through the packet-exact LB simulator.
 

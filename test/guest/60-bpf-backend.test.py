@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The BPF backend (bpf/): what differs from the module.
 
 - The verifier of the running kernel accepts the four programs, for the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The behaviour suites, again, against the BPF backend.
 
 Applications must not be able to tell the backends apart, so the suites that

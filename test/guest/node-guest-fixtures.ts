@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the Node guest suites share: the module loaded (or the BPF backend
 // attached) and the real-stack load-balancer simulator up for the suite's
 // lifetime, and a client run as the load balancer. Not a suite itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The client side of 30-node-servers, run by test/lbsim/realstack/run-as-lb.sh
 // inside netns lbsim, so that every connection it opens completes its
 // handshake with the load balancer's option. It makes one connection to each

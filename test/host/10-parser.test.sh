@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The TCP option parser (kmod/toa_parse.c) in userspace: the table test under
 # ASan/UBSan, one TAP point per row, then the libFuzzer target for a bounded
 # time (FUZZ_SECONDS, default 20) as one more point.

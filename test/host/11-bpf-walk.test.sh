@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The BPF backend's option walk (bpf/toa_walk.c) against the module's parser
 # (kmod/toa_parse.c), under ASan/UBSan: a million lists built from the pieces
 # real ACKs carry, then libFuzzer for FUZZ_SECONDS (default 20). Both must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every copy of the ABI outside C reads from one mirror per language, and
 // each mirror is checked here against the C headers themselves: the optname
 // and the 20-byte struct ttm_peer of kmod/uapi/kgwttm.h, and the formats of

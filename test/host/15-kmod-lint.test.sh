@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The module as kernel reviewers build it, against every kernel of the test
 # bed's matrix: no warning with W=1 against the kernel's headers, nothing from
 # sparse, nothing from that kernel's checkpatch --strict. Built in scratch

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `npm run typecheck` (tsc, strict) over lib/, the test suites, test/lib,
 # test/run.ts (which decides pass and fail) and the TypeScript examples; and it
 # passes before dist/ exists, as on a fresh clone: the package's own name

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // lib/ is a one-way graph, as STYLE.md asks: leaves parse, print or hold one
 // piece of state, and the owners above call them; nothing points back up. The
 // operator CLI (lib/cli/) stands on the package's public entries only (the

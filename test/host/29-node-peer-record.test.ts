@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The module's 20-byte answer, decoded as Node reports addresses: a table of
 // records (test/lib/peer-record-cases.ts), from the bytes the kernel writes to
 // the Peer users get. test/host/92 runs the same table on arm64.

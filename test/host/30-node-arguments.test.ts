@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A caller that passes the wrong thing gets a TypeError before any syscall.
 
 import * as net from 'node:net';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A host without the module (this one): every connection answers null, the
 // access-log form falls back to the socket's own peer, the process is told
 // once (a warning with a code), the health check says "not loaded"; and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sockets that are closed, destroyed, or closing under us answer null, never
 // throw, and keep an answer they had before they closed.
 

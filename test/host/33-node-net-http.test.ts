@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // net and http servers: the real peer of each connection, asked once however
 // many requests a keep-alive connection carries.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tls and https servers: the TLS socket is followed to the TCP handle under it,
 // so it and its raw socket share one answer and one syscall.
 

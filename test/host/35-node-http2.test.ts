@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP/2 servers, cleartext and TLS: the session, its streams and the compat
 // requests share one answer per connection, also after a stream has closed.
 

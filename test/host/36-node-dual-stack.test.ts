@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A dual-stack listener on `::` serves IPv4 and IPv6 clients; IPv4 clients
 // come back as plain IPv4 even when the answer is IPv4-mapped. One rule for
 // every client kgwttm reports (getRealPeer, getClientPeer, remoteAddress on a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // trustLoadBalancer(server): existing code that reads socket.remoteAddress
 // (Express req.ip, loggers) sees the real client; getSocketPeer still sees
 // the socket's own peer.

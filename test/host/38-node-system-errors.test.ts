@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An errno other than the "no answer" ones is an Error shaped like Node's own
 // system errors, so callers can branch on err.code.
 

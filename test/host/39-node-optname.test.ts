@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The optname asked: 1345, or the loaded module's optname= parameter (it moves
 // when Alibaba's vtoa holds 1344-1347), or what the application sets.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The addon loads in worker threads (several at once) and in cluster workers,
 // and answers there as in the main thread.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The RPMs an operator installs: kmod/build.sh builds one kmod-kgwttm per kernel
 # (every kernel of the test bed's matrix, the kernel in the Release as kmodtool
 # does) and the noarch kgwttm-dkms, as an unprivileged rpmbuild into kmod/dist/;

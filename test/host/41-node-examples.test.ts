@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every example in examples/node runs and answers, through the package name
 // (`kgwttm`, the built dist/), in CommonJS, ESM and TypeScript. Without the
 // module they report the socket's own peer.

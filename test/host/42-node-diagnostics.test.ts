@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // kgwttm/diagnostics, what tools that check a host are given beside the main
 // API (the operator CLI is built on it): the fd under a connection, one
 // uncached getsockopt with its errno, and the errno naming every native call

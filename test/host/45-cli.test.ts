@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The operator CLI on a host without the module (this one): `kgwttm status` and
 // `kgwttm doctor` as installed (package.json's bin, the built dist/), their
 // exit codes and JSON shapes, usage errors; and what doctor says of hosts we

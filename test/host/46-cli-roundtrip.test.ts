@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm doctor`'s round trip, on a host without the module (this one):
 // - the TypeScript packet builder, byte for byte against test/lbsim/lbsim.py
 //   (an independent implementation) and against fixed checksums;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `kgwttm doctor` on the host settings the load balancer's FAQ says break
 // backends behind it: net.core.somaxconn (128 makes clients time out under
 // load; 1024 or more), the accept-queue drops ListenOverflows/ListenDrops, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Doctor's signing check: whether this kernel will load kgwttm.ko at all
 // (Secure Boot, kernel lockdown, module.sig_enforce), and the way out it
 // names, from sysfs trees written for the test (the shared fake host, plus

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # nginx/config as nginx.org's configure uses it, beside the dynamic build for
 # Debian's binary (nginx/build.sh, tested in the VM by test/guest/50-nginx):
 # --add-module links both modules into nginx, after the realip modules so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The README's API section is the user's contract: every export of the
 // package has its heading there, every heading names a real export, and each
 // function's parameters are spelled as in its declaration (optional ones with

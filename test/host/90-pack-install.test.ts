@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a backend host gets from `npm install kgwttm`: the packed tarball holds
 // the built API, the sources and the prebuilds of both addons (the library's
 // and the operator CLI's), and nothing else; installed into an empty folder

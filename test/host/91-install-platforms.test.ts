@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `npm install kgwttm` on every machine a Node developer has, not only on the
 // backend hosts of 90-pack-install:
 // - macOS and Windows laptops and CI runners: the install step is faked onto

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // linux-arm64 (Graviton, Kunpeng, Yitian hosts): the package's arm64
 // prebuilds, cross-compiled by scripts/prebuilds.sh, are AArch64, stripped,
 // and call Node only through N-API; and an arm64 Node (Debian's nodejs with

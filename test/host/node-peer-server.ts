@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A peer-reporting http server for 40-node-workers-cluster, run in a worker
 // thread or a cluster worker: it tells its parent its port, and answers each
 // request with what kgwttm says about it.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * getpeername_flood THREADS SECONDS: many tasks asleep inside getpeername()
  * on a socket kgwttm has no client for.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kgwttm_testbed: a module the guest suites load beside kgwttm; built by
  * test/build.sh, never packaged. It plays two kernel-side parts that no

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """lbsim — the packet-exact face of the load-balancer simulator.
 
 Design note. A FULLNAT load balancer talks to the real server (RS) from its own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Unit tests of lbsim that need no root and no kernel: checksums, packet
 building and parsing against golden bytes (the SYN-ACKs were written by a
 Linux 6.18 kernel on lbsim0, so their checksums are the kernel's own), option

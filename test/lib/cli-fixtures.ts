@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CLI's view of a host with the module loaded, for host tests: a procfs
 // and a sysfs in a temporary folder, which `status` and `doctor` read through
 // their `proc` and `sys` options. The procfs also holds the sysctls and TCP

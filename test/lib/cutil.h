@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: MIT */
 /*
  * What the C test and benchmark tools (test/lbsim/realstack, bench/c) share:
  * a monotonic clock in seconds, a qsort comparator for latency samples,

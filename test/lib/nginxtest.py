@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """nginxtest — Debian's nginx with the kgwttm modules, for the guest suites.
 
     import nginxtest as n

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the Node suites share (host and guest): real servers on loopback, a
 // throwaway TLS certificate, and bindings that count or script the addon's
 // syscall.

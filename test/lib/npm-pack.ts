@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The package as users get it: `npm pack` of the checkout (its prepack builds
 // the API and a prebuild) and `npm install` of the tarball. Shared by
 // test/host/90-pack-install.test.ts (what the tarball holds, what an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The decoder's table: records as the kernel module writes them (af in host
 // byte order, port big-endian, 16 address bytes) and the Peer users get. Plain
 // data, so that the same table runs on this host (test/host/29) and in an

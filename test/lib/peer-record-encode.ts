@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The test side of the addon's record: writes a peer as the kernel module
 // writes struct ttm_peer (af in host order, port big-endian, address bytes),
 // from the address text, so scripted bindings can answer like the module.

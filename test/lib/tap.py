@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """tap — a tiny TAP writer for the Python suites (test/README.md, "Suites").
 
 The aggregator counts `ok` / `not ok` lines at column 0, so every point is one

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # TAP for sh suites (test/README.md): source it, then one `check` per test point,
 # and `tap_done` last (prints the plan; exits 1 if a point failed).
 #

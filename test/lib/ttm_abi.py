@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The kgwttm ABI of kmod/uapi/kgwttm.h, for the Python suites: the one
 mirror of the header in Python, checked against it by
 test/host/12-abi-mirrors.test.ts."""

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # PID 1 of the VM's initramfs (busybox). Mounts the host's root read-only over
 # virtio-9p under a tmpfs overlay, mounts the run folder (read-write, where the
 # command file is and results go), and hands over to test/vm/guest-stage2.sh in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # PID 1 in the VM's overlay root (the host's Debian userland). Sets up the
 # system the tests expect, runs /kgwttm-vm/cmd with stdout on ttyS1 and stderr
 # on ttyS2, saves the kernel log and the exit code into /kgwttm-vm, powers off.

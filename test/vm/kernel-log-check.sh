@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fails (exit 1, printing the lines) when a guest kernel log shows a kernel bug:
 # BUG/WARNING/Oops, a general protection fault, SLUB debug reports (slub_debug is
 # on), list or refcount corruption, a hung task or a lockup.

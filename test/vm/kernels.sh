@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The test bed's kernels, for the scripts that source this file (after setting
 # ROOT to the checkout): test/vm/run, test/build.sh and the host suites that
 # build against each kernel. test/vm/provision.sh writes what is read here.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds the VM's initramfs: busybox, the kernel modules that reach the host's
 # root over virtio-9p (virtio_pci, 9pnet_virtio, 9p, overlay and their
 # dependencies, in the order modules.dep gives; those the kernel has built in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs what the VM test bed and the module build need, and unpacks the
 # kernels of the test matrix into a cache folder (never into /boot or /usr/src:
 # the host's own kernel and apt configuration stay untouched). Idempotent: a

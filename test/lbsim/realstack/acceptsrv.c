@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * acceptsrv: a minimal accept loop for benchmarks.  For every connection:
  * accept, read the request (one read), optionally ask for the real client

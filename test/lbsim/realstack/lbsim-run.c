@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * lbsim-run: the engine of run-as-lb.sh, in C so that starting a client costs
  * one exec (the guest runs under TCG, where every python/bpftool start shows).

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * kgwttm real-stack LB simulator: a sockops program that plays the FULLNAT
  * load balancer for ordinary TCP clients.  For every active-open connection

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT
 /*
  * loadgen: N short TCP connections, K in flight, to IP PORT.  Each one
  * connects, sends a small request, reads the reply (until EOF, or until

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test/lbsim/realstack/run-as-lb.sh --format toa4|toa6|ttm4|ttm6|none --client IP -- CMD ARGS...
 #
 # Sets what the LB writes (format + client address; the client port is always

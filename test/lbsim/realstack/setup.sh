@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test/lbsim/realstack/setup.sh up|down|status
 #
 # Real-stack face of the LB simulator: network namespace "lbsim" behind a veth
