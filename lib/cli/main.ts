@@ -126,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
     try {
       return runBpfCommand(argv.slice(1));
     } catch (err) {
-      if (err instanceof BpfUsageError) return usage(err.message, `usage: ${BPF_USAGE}`);
+      if (err instanceof BpfUsageError) return usage(err.message, `usage: ${BPF_USAGE.replace(/\n/g, '\n       ')}`);
       if (!(err instanceof Error)) throw err;
       process.stderr.write(`kgwttm: ${err.message}\n`);
       return EXIT.PROBLEMS;
