@@ -13,7 +13,8 @@
   tasks the client: shown with the test bed's module, kgwttm_testbed.ko.
 - 300 tasks asleep in getpeername() on a socket that has a cookie but no
   client (its lock held by a send() stuck on a userfaultfd page) do not use
-  up the rewrite's 256 kretprobe instances (missed stays 0).
+  up the rewrite's 256 kretprobe instances (missed stays 0); on 5.10, which
+  takes no lock there, 300 tasks calling it in a loop do not either.
 - A disconnected socket reconnected to another address on the same port no
   longer answers with its old client, IPv4 and IPv6.
 """
@@ -147,13 +148,18 @@ with k.Module(), lbsim.LB(seed=90) as lb:
         sockopt, peername, _, d = one(server4, (lb.RS4, 2910), option)
         assert sockopt == C4 and peername == C4 and d['with_option'] == 1, (sockopt, peername, d)
 
-    # Kernel threads see the connection's own peer.
+    # Kernel threads see the connection's own peer. The BPF backend can tell
+    # them apart only where cgroup programs may call bpf_get_current_task_btf
+    # (not 5.10): there a kernel thread sees the client too, as kgwttm-bpf
+    # warns at attach and the README says.
+    kthread_sees_lb = k.BACKEND != 'bpf' or k.param('kthread_check') == 'Y'
     subprocess.run(['insmod', TESTBED_KO], check=True)
     try:
         for desc, server, dst, option, client in (
                 ('4to4', server4, (lb.RS4, 2910), TOA4, C4),
                 ('6to6', server6, (lb.RS6, 2911), TOA6, C6)):
-            @t.test('%s: kernel_getpeername() gives a user task the client, a kernel thread the LB' % desc)
+            @t.test('%s: kernel_getpeername() gives a user task the client, a kernel thread %s'
+                    % (desc, 'the LB' if kthread_sees_lb else 'the client too (no task check here)'))
             def _():
                 c, conn, _ = k.handshake(lb, server, dst, option)
                 try:
@@ -163,18 +169,28 @@ with k.Module(), lbsim.LB(seed=90) as lb:
                         got = f.read().split('\n')
                 finally:
                     k.close(c, conn)
-                want = ['task %s %d' % client, 'kthread %s %d' % (c.src, c.sport), '']
+                kthread = (c.src, c.sport) if kthread_sees_lb else client
+                want = ['task %s %d' % client, 'kthread %s %d' % kthread, '']
                 assert got == want, (got, want)
     finally:
         subprocess.run(['rmmod', 'kgwttm_testbed'], check=True)
 
-    @t.test('300 tasks asleep in getpeername() on a locked socket with a cookie and no client: missed stays 0')
+    # getpeername() sleeps on the socket lock in Debian's 6.1 and 6.12; 5.10's
+    # inet_getname() takes the lock only around a cgroup getpeername program
+    # (the BPF backend's), so there the module's callers loop instead.
+    release = tuple(int(n) for n in os.uname().release.split('-')[0].split('.')[:2])
+    sleeps = release >= (6, 1) or k.BACKEND == 'bpf'
+
+    @t.test('300 tasks %s getpeername() on a locked socket with a cookie and no client: missed stays 0'
+            % ('asleep in' if sleeps else 'calling (5.10 takes no lock in)'))
     def _():
         before = k.stats()
         run = subprocess.run([FLOOD, '300', '3'], capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr
         d = k.delta(before, k.stats())
-        assert int(run.stdout.split()[1]) >= 300, run.stdout
+        _, calls, _, locked = run.stdout.split()
+        assert int(calls) >= 300, run.stdout
+        assert (int(locked) == 0) == sleeps, run.stdout
         assert d['missed'] == 0, d
 
     # Disconnect (connect AF_UNSPEC) and reconnect to another address on the

@@ -42,15 +42,62 @@ def run(*args):
     return subprocess.run([LOADER] + list(args), capture_output=True, text=True)
 
 
+# bpf(2) by hand: Debian 12's bpftool asks BPF_PROG_QUERY for each program's
+# attach flags, a field 5.10 does not know, and lists nothing there.
+BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 13, 15, 16
+BPF_F_ALLOW_MULTI = 2
+ATTACH_TYPES = {3: 'cgroup_sock_ops', 21: 'cgroup_getsockopt',
+                29: 'cgroup_inet4_getpeername', 30: 'cgroup_inet6_getpeername'}
+NR_BPF = 321    # x86_64
+
+
+def bpf(cmd, attr):
+    libc.syscall.restype = ctypes.c_long
+    r = libc.syscall(NR_BPF, cmd, ctypes.byref(attr), ctypes.sizeof(attr))
+    if r < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return r
+
+
+def prog_name(prog_id):
+    """bpf_prog_info.name: the first 15 bytes of the program's name."""
+    attr = (ctypes.c_uint8 * 16)()
+    ctypes.c_uint32.from_buffer(attr, 0).value = prog_id
+    fd = bpf(BPF_PROG_GET_FD_BY_ID, attr)
+    try:
+        info = (ctypes.c_uint8 * 80)()
+        attr = (ctypes.c_uint8 * 16)()
+        ctypes.c_uint32.from_buffer(attr, 0).value = fd
+        ctypes.c_uint32.from_buffer(attr, 4).value = len(info)
+        ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(info)
+        bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+        return bytes(info[64:80]).split(b'\0')[0].decode()
+    finally:
+        os.close(fd)
+
+
 def cgroup_programs():
     """Our programs attached to the cgroup v2 root: {name: (attach type, flags)}."""
-    out = subprocess.run(['bpftool', 'cgroup', 'show', '/sys/fs/cgroup'], capture_output=True,
-                         text=True).stdout
     got = {}
-    for line in out.splitlines()[1:]:
-        f = line.split()
-        if len(f) >= 4 and f[-1] in PROGRAMS:
-            got[f[-1]] = (f[1], f[2])
+    cgroup = os.open('/sys/fs/cgroup', os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for attach_type, type_name in ATTACH_TYPES.items():
+            ids = (ctypes.c_uint32 * 64)()
+            attr = (ctypes.c_uint8 * 32)()   # target_fd, attach_type, query_flags, attach_flags, prog_ids, prog_cnt
+            ctypes.c_uint32.from_buffer(attr, 0).value = cgroup
+            ctypes.c_uint32.from_buffer(attr, 4).value = attach_type
+            ctypes.c_uint64.from_buffer(attr, 16).value = ctypes.addressof(ids)
+            ctypes.c_uint32.from_buffer(attr, 24).value = len(ids)
+            bpf(BPF_PROG_QUERY, attr)
+            flags = ctypes.c_uint32.from_buffer(attr, 12).value
+            for prog_id in ids[:ctypes.c_uint32.from_buffer(attr, 24).value]:
+                name = prog_name(prog_id)
+                for full in PROGRAMS:
+                    if full[:15] == name:
+                        got[full] = (type_name, 'multi' if flags & BPF_F_ALLOW_MULTI else str(flags))
+    finally:
+        os.close(cgroup)
     return got
 
 

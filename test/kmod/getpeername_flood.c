@@ -12,7 +12,12 @@
  * and every thread's call returns. A kretprobe instance held across that
  * sleep by each caller would run out (kgwttm's missed counter would move).
  *
- * Prints "calls N" (N >= THREADS) on success.
+ * Where getpeername() takes no socket lock (5.10's inet_getname() takes it
+ * only around a cgroup getpeername BPF program), the threads do not sleep:
+ * they call it in a loop until the page is filled in.
+ *
+ * Prints "calls N locked M": N calls in all (N >= THREADS), M of them
+ * returned while the send held the lock (0 where getpeername() sleeps on it).
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -93,7 +98,7 @@ int main(int argc, char **argv)
 	unsigned long long cookie;
 	pthread_t send_thread, *threads;
 	int lfd, peer, uffd, i;
-	long n;
+	long n, while_locked;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s THREADS SECONDS\n", argv[0]);
@@ -127,12 +132,8 @@ int main(int argc, char **argv)
 		if (pthread_create(&threads[i], NULL, flood, NULL))
 			die("pthread_create");
 	sleep(atoi(argv[2]));
-	if (atomic_load(&calls)) {
-		fprintf(stderr, "getpeername returned while the socket was locked\n");
-		return 1;
-	}
-
 	atomic_store(&stop, 1);
+	while_locked = atomic_load(&calls);
 	zero.range.start = (unsigned long)stuck;
 	zero.range.len = page;
 	zero.mode = 0;
@@ -141,6 +142,6 @@ int main(int argc, char **argv)
 	pthread_join(send_thread, NULL);
 	for (i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
-	printf("calls %ld\n", atomic_load(&calls));
+	printf("calls %ld locked %ld\n", atomic_load(&calls), while_locked);
 	return 0;
 }
