@@ -2,16 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Builds the kgwttm RPMs, as cloud vendors ship the module:
 #   kmod-kgwttm-<version>-1.<kernel>.<arch>.rpm  the module built for ONE kernel,
-#                                 one package per kernel asked for, with its
-#                                 modprobe.d / modules-load.d files
+#                                 one package per kernel asked for
+#   kgwttm-kmod-common-<version>-1.noarch.rpm  its /etc/modprobe.d and
+#                                 /etc/modules-load.d files, which kmod-kgwttm
+#                                 and kgwttm-dkms both require
 #   kgwttm-dkms-<version>-1.noarch.rpm  the sources for DKMS, rebuilt on kernel upgrades
+#   kgwttm-kmod-<version>-1.src.rpm  the source package (rpmbuild --rebuild
+#                                 --define 'kver KVER' builds for another kernel)
 #
-# usage: kmod/build.sh [--kernel KVER]... [--kerneldir DIR]... [--all [--search GLOB]...] [--out DIR]
+# usage: kmod/build.sh [--kernel KVER]... [--kerneldir DIR]... [--all [--search GLOB]...] [--sign KEY.priv CERT.der] [--out DIR]
 #   --kernel KVER    a kernel release whose headers are installed (repeatable)
 #   --kerneldir DIR  a kernel headers tree (repeatable)
 #   --all            every installed headers tree: /lib/modules/*/build,
 #                    /usr/src/kernels/* (RHEL), /usr/src/linux-headers-* (Debian);
 #                    --search GLOB (repeatable) looks there instead
+#   --sign KEY CERT  sign each module (Secure Boot) with the kernel's
+#                    scripts/sign-file, the private key KEY and its X.509
+#                    certificate CERT (DER), the one enrolled with mokutil --import
 #   nothing          the running kernel's headers, else the newest installed
 #
 # Naming, kmodtool's convention: the package name stays kmod-kgwttm (what
@@ -21,23 +28,27 @@
 #   kmod-kgwttm-0.1.0-1.4.18.0_513.5.1.el8_9.x86_64.rpm     (RHEL 4.18.0-513.5.1.el8_9.x86_64)
 # so builds for several kernels sit in one repository. They install side by
 # side with rpm -i, or dnf/yum (installonlypkg(kernel-module)); rpm -U would
-# take the newest release as an upgrade of the others.
+# take the newest release as an upgrade of the others. The noarch packages and
+# the source package carry %{?dist} in their Release (1.el9 on RHEL 9).
 #
-# Design note. The version comes from kmod/VERSION only (Kbuild reads the same
-# file); the spec takes it, the kernel and the headers as macros, so rpmbuild
-# can also be run by hand. rpmbuild runs unprivileged in a private _topdir under
-# the output folder (default kmod/dist/, gitignored): nothing goes to
-# ~/rpmbuild or /var/tmp, and the build needs no root and no rpm database. Each
-# kernel is one rpmbuild; the DKMS package they all make is the same, kept once.
+# Design note. The version comes from kmod/VERSION: the spec's default is
+# replaced by it in the copy rpmbuild reads (the one the source package holds),
+# so rpmbuild can also be run by hand on the spec or the .src.rpm. rpmbuild
+# runs unprivileged in a private _topdir under the output folder (default
+# kmod/dist/, gitignored): nothing goes to ~/rpmbuild or /var/tmp, and the
+# build needs no root and no rpm database. Each kernel is one rpmbuild; the
+# packages they all make the same (noarch and source) are kept once.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$HERE/dist
 ALL=no
 DIRS=
 SEARCH=
+SIGN_KEY=
+SIGN_CERT=
 
 usage() {
-	sed -n '8p' "$0" | sed 's/^# //' >&2
+	sed -n '/^# usage:/p' "$0" | sed 's/^# //' >&2
 	exit 2
 }
 die() { echo "build.sh: $*" >&2; exit 1; }
@@ -66,12 +77,19 @@ while [ $# -gt 0 ]; do
 	--kerneldir) [ $# -ge 2 ] || usage; add_dir "$2"; shift 2 ;;
 	--all) ALL=yes; shift ;;
 	--search) [ $# -ge 2 ] || usage; SEARCH="$SEARCH $2"; shift 2 ;;
+	--sign) [ $# -ge 3 ] || usage; SIGN_KEY=$2; SIGN_CERT=$3; shift 3 ;;
 	--out) [ $# -ge 2 ] || usage; OUT=$2; shift 2 ;;
-	-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,/^# Naming/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) usage ;;
 	esac
 done
 [ -z "$SEARCH" ] || [ "$ALL" = yes ] || die "--search goes with --all"
+if [ -n "$SIGN_KEY" ]; then
+	# rpmbuild runs in another folder: absolute paths.
+	for f in "$SIGN_KEY" "$SIGN_CERT"; do [ -r "$f" ] || die "--sign: cannot read $f"; done
+	SIGN_KEY=$(cd "$(dirname "$SIGN_KEY")" && pwd)/$(basename "$SIGN_KEY")
+	SIGN_CERT=$(cd "$(dirname "$SIGN_CERT")" && pwd)/$(basename "$SIGN_CERT")
+fi
 
 command -v rpmbuild >/dev/null || die "rpmbuild not found (RHEL/CentOS: yum install rpm-build; Debian/Ubuntu: apt-get install rpm)"
 VERSION=$(tr -d ' \t\n' < "$HERE/VERSION")
@@ -130,25 +148,44 @@ make -s -C "$HERE" dkms-install DESTDIR="$STAGE/stage" >&2
 tar -C "$STAGE/stage/usr/src" -czf "$STAGE/kgwttm-$VERSION.tar.gz" "kgwttm-$VERSION"
 
 # BuildRequires name RPM packages: a host whose packages are not RPMs (Debian's
-# rpm) has an empty database, so there they cannot be checked.
-NODEPS=
-rpm -q rpm >/dev/null 2>&1 || NODEPS=--nodeps
+# rpm) has an empty database, so there they cannot be checked; nor can
+# kernel-devel-uname-r for headers given by folder that no package installed.
+RPMDB=yes
+rpm -q rpm >/dev/null 2>&1 || RPMDB=no
+nodeps_for() {
+	[ "$RPMDB" = yes ] && rpm -q --whatprovides "kernel-devel-uname-r = $1" >/dev/null 2>&1 || echo --nodeps
+}
 
-rm -f "$OUT"/kgwttm-dkms-*.rpm
+# Signing needs the kernel's own sign-file (kernel-devel on RHEL,
+# linux-kbuild-<version> on Debian, built with the kernel's scripts).
+if [ -n "$SIGN_KEY" ]; then
+	echo "$TARGETS" | while read -r KVER KERNELDIR; do
+		[ -x "$KERNELDIR/scripts/sign-file" ] ||
+			die "--sign: no $KERNELDIR/scripts/sign-file (the kernel's headers build it: make -C $KERNELDIR scripts, with libssl-dev or openssl-devel)"
+	done
+fi
+
+# The spec rpmbuild reads, and the source package holds: its default version is kmod/VERSION.
+SPEC=$STAGE/kgwttm-kmod.spec
+sed "s/^%{!?kgwttm_version: %global kgwttm_version .*}\$/%{!?kgwttm_version: %global kgwttm_version $VERSION}/" "$HERE/kgwttm-kmod.spec" > "$SPEC"
+grep -qx "%{!?kgwttm_version: %global kgwttm_version $VERSION}" "$SPEC" || die "kgwttm-kmod.spec has no default kgwttm_version line to fill in"
+
+rm -f "$OUT"/kgwttm-dkms-*.rpm "$OUT"/kgwttm-kmod-common-*.rpm "$OUT"/kgwttm-kmod-*.src.rpm
 echo "$TARGETS" | while read -r KVER KERNELDIR; do
 	rm -rf "$TOP"
 	mkdir -p "$TOP/SOURCES" "$TOP/SPECS" "$TOP/BUILD" "$TOP/RPMS" "$TOP/SRPMS" "$TOP/tmp"
 	cp "$STAGE/kgwttm-$VERSION.tar.gz" "$TOP/SOURCES/"
-	cp "$HERE/kgwttm.spec" "$TOP/SPECS/"
-	echo "build.sh: kgwttm $VERSION for kernel $KVER ($KERNELDIR)" >&2
+	cp "$SPEC" "$TOP/SPECS/"
+	echo "build.sh: kgwttm $VERSION for kernel $KVER ($KERNELDIR)${SIGN_KEY:+, signed with $SIGN_CERT}" >&2
 	# Kbuild must not see the distribution's userspace CFLAGS/LDFLAGS.
-	env -u CFLAGS -u CXXFLAGS -u LDFLAGS rpmbuild -bb $NODEPS \
+	# shellcheck disable=SC2046 # --nodeps or nothing
+	env -u CFLAGS -u CXXFLAGS -u LDFLAGS rpmbuild -ba $(nodeps_for "$KVER") \
 		--define "_topdir $TOP" \
 		--define "_tmppath $TOP/tmp" \
-		--define "kgwttm_version $VERSION" \
 		--define "kver $KVER" \
 		--define "kerneldir $KERNELDIR" \
-		"$TOP/SPECS/kgwttm.spec" > "$TOP/rpmbuild.log" 2>&1 || {
+		${SIGN_KEY:+--define "kgwttm_sign_key $SIGN_KEY" --define "kgwttm_sign_cert $SIGN_CERT"} \
+		"$TOP/SPECS/kgwttm-kmod.spec" > "$TOP/rpmbuild.log" 2>&1 || {
 		tail -n 40 "$TOP/rpmbuild.log" >&2
 		die "rpmbuild failed for $KVER (whole log: $TOP/rpmbuild.log)"
 	}
@@ -158,12 +195,15 @@ echo "$TARGETS" | while read -r KVER KERNELDIR; do
 	rm -f "$OUT"/kmod-kgwttm-*."${release#*.}".*.rpm
 	cp "$kmod" "$OUT/"
 	echo "$OUT/${kmod##*/}"
-	[ -f "$OUT"/kgwttm-dkms-"$VERSION"-*.noarch.rpm ] && continue
-	for dkms in "$TOP"/RPMS/noarch/kgwttm-dkms-"$VERSION"-*.rpm; do
-		[ -f "$dkms" ] || die "rpmbuild made no kgwttm-dkms"
-		cp "$dkms" "$OUT/"
+	# The same from every kernel's build: the first one's.
+	for rpm in "$TOP"/RPMS/noarch/kgwttm-kmod-common-"$VERSION"-*.rpm \
+		"$TOP"/RPMS/noarch/kgwttm-dkms-"$VERSION"-*.rpm "$TOP"/SRPMS/kgwttm-kmod-"$VERSION"-*.src.rpm; do
+		[ -f "$rpm" ] || die "rpmbuild made no $(basename "$rpm")"
+		[ -f "$OUT/${rpm##*/}" ] || cp "$rpm" "$OUT/"
 	done
 done
-dkms=$(ls "$OUT"/kgwttm-dkms-"$VERSION"-*.noarch.rpm) || exit 1
-echo "$dkms"
+for name in kgwttm-kmod-common kgwttm-dkms; do
+	ls "$OUT/$name-$VERSION"-*.noarch.rpm || exit 1
+done
+ls "$OUT"/kgwttm-kmod-"$VERSION"-*.src.rpm || exit 1
 rm -rf "$STAGE"

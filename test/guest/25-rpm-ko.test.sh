@@ -3,7 +3,7 @@
 # The module as the RPM ships it: the .ko taken out of this kernel's kmod-kgwttm
 # (one per kernel, built on the host by test/host/40-rpm.test.sh into
 # kmod/dist/) with rpm2cpio, loaded into this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
-# the modprobe.d file the RPM installs states the module's real defaults, and
+# the modprobe.d file kgwttm-kmod-common installs states the module's real defaults, and
 # its trusted_nets line, once filled in, is one the module takes.
 set -u
 cd "$(dirname "$0")/../.."
@@ -37,8 +37,12 @@ except OSError as e:
 '
 }
 
+# Its /etc files come in kgwttm-kmod-common, which kmod-kgwttm requires.
+COMMON=$(ls "$PWD"/kmod/dist/kgwttm-kmod-common-"$VERSION"-*.noarch.rpm 2>/dev/null | head -n 1)
+[ -n "$COMMON" ] || bail "no kgwttm-kmod-common-$VERSION in kmod/dist (test/host/40-rpm.test.sh builds it)"
+
 before=$(probe)
-(cd "$WORK" && rpm2cpio "$RPM" | cpio -id --quiet)
+(cd "$WORK" && rpm2cpio "$RPM" | cpio -id --quiet && rpm2cpio "$COMMON" | cpio -id --quiet)
 KO=$WORK/lib/modules/$(uname -r)/extra/kgwttm.ko
 
 ko_is_for_this_kernel() {

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: MIT
 # The RPMs an operator installs: kmod/build.sh builds one kmod-kgwttm per kernel
 # (every kernel of the test bed's matrix, the kernel in the Release as kmodtool
-# does) and the noarch kgwttm-dkms, as an unprivileged rpmbuild into kmod/dist/;
-# their names, file lists, scripts and contents are checked here, the kernels'
-# packages install side by side into one rpm --root tree, and each .ko is left
-# in kmod/dist/ where test/guest/25-rpm-ko.test.sh loads it on its kernel.
+# does), the noarch kgwttm-kmod-common (the /etc files) and kgwttm-dkms, and
+# the source package kgwttm-kmod, as an unprivileged rpmbuild into kmod/dist/;
+# their names, file lists, dependencies, scripts and contents are checked here,
+# rpmlint finds nothing but what kmod/rpmlint.toml accepts, the kernels'
+# packages install side by side into one rpm --root tree, an rpm --root tree
+# switches from kgwttm-dkms to kmod-kgwttm keeping the edited parameters, and
+# each .ko is left in kmod/dist/ where test/guest/25-rpm-ko.test.sh loads it.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -22,6 +25,8 @@ kmod_rpm() {
 }
 KMOD_RPM=$(kmod_rpm "$KVER")
 DKMS_RPM=$DIST/kgwttm-dkms-$VERSION-1.noarch.rpm
+COMMON_RPM=$DIST/kgwttm-kmod-common-$VERSION-1.noarch.rpm
+SRPM=$DIST/kgwttm-kmod-$VERSION-1.src.rpm
 SRC=/usr/src/kgwttm-$VERSION
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -45,7 +50,7 @@ fi
 cat "$WORK/build.log" >&2
 
 build_prints_every_rpm() {
-	{ for k in $KERNELS; do kmod_rpm "$k"; done; echo "$DKMS_RPM"; } | diff - "$WORK/paths" || return 1
+	{ for k in $KERNELS; do kmod_rpm "$k"; done; echo "$COMMON_RPM"; echo "$DKMS_RPM"; echo "$SRPM"; } | diff - "$WORK/paths" || return 1
 	for rpm in $(cat "$WORK/paths"); do [ -f "$rpm" ] || { echo "no $rpm"; return 1; }; done
 	[ "$(grep -c 'build.sh: kgwttm .* for kernel' "$WORK/build.log")" = "$(echo "$KERNELS" | wc -l)" ] ||
 		{ echo "not one rpmbuild per kernel:"; cat "$WORK/build.log"; return 1; }
@@ -54,7 +59,7 @@ build_prints_every_rpm() {
 no_rpmbuild_in_home() {
 	[ "$HOME_RPMBUILD_BEFORE" = yes ] || [ ! -e "$HOME/rpmbuild" ] || { echo "build.sh wrote $HOME/rpmbuild"; return 1; }
 	# the private _topdir under kmod/dist is gitignored
-	git check-ignore -q "$DIST/rpmbuild/SPECS/kgwttm.spec" || { echo "$DIST is not gitignored"; return 1; }
+	git check-ignore -q "$DIST/rpmbuild/SPECS/kgwttm-kmod.spec" || { echo "$DIST is not gitignored"; return 1; }
 }
 
 # Per kernel: name, version and arch the same, the kernel in the Release.
@@ -66,14 +71,19 @@ kmod_name_version_release_per_kernel() {
 	done
 }
 
-# rpm -qlp: each holds its own kernel's /lib/modules/<kver>/extra/kgwttm.ko.
+# rpm -qlp: each holds its own kernel's /lib/modules/<kver>/extra/kgwttm.ko
+# and nothing else; the /etc files are kgwttm-kmod-common's.
 kmod_file_list_per_kernel() {
 	for k in $KERNELS; do
 		rpm -qlp "$(kmod_rpm "$k")" > "$WORK/kmod.list" || return 1
 		cat "$WORK/kmod.list"
-		printf '%s\n' /etc/modprobe.d/kgwttm.conf /etc/modules-load.d/kgwttm.conf "/lib/modules/$k/extra/kgwttm.ko" |
-			diff - "$WORK/kmod.list" || return 1
+		echo "/lib/modules/$k/extra/kgwttm.ko" | diff - "$WORK/kmod.list" || return 1
 	done
+	rpm -qlp "$COMMON_RPM" > "$WORK/common.list" || return 1
+	cat "$WORK/common.list"
+	printf '%s\n' /etc/modprobe.d/kgwttm.conf /etc/modules-load.d/kgwttm.conf \
+		"/usr/share/licenses/kgwttm-kmod-common-$VERSION" "/usr/share/licenses/kgwttm-kmod-common-$VERSION/COPYING" |
+		diff - "$WORK/common.list"
 }
 
 # One repository, one host with several kernels: every kernel's package goes
@@ -84,13 +94,13 @@ kmods_install_side_by_side() {
 	tree=$WORK/rpmroot
 	mkdir -p "$tree" && rpm --root "$tree" --initdb || return 1
 	first=$(kmod_rpm "$FIRST")
-	rpm --root "$tree" -i --nodeps --noscripts "$first" 2>&1 | grep -v 'use Alien\|know what you are doing'
+	rpm --root "$tree" -i --nodeps --noscripts "$COMMON_RPM" "$first" 2>&1 | grep -v 'use Alien\|know what you are doing'
 	others=$(for k in $KERNELS; do [ "$k" = "$FIRST" ] || kmod_rpm "$k"; done)
 	# shellcheck disable=SC2086
 	rpm --root "$tree" -i --nodeps --noscripts $others 2>&1 | grep -v 'use Alien\|know what you are doing'
 	rpm --root "$tree" -qa | sort > "$WORK/installed"
 	cat "$WORK/installed"
-	for k in $KERNELS; do basename "$(kmod_rpm "$k")" .rpm; done | sort | diff - "$WORK/installed" || return 1
+	{ basename "$COMMON_RPM" .rpm; for k in $KERNELS; do basename "$(kmod_rpm "$k")" .rpm; done; } | sort | diff - "$WORK/installed" || return 1
 	for k in $KERNELS; do
 		[ -s "$tree/lib/modules/$k/extra/kgwttm.ko" ] || { echo "no $tree/lib/modules/$k/extra/kgwttm.ko"; return 1; }
 		[ "$(modinfo -F vermagic "$tree/lib/modules/$k/extra/kgwttm.ko" | cut -d' ' -f1)" = "$k" ] || return 1
@@ -103,10 +113,10 @@ kmod_provides_installonly() {
 	rpm -qp --provides "$KMOD_RPM" | tee "$WORK/provides" | grep -qx 'installonlypkg(kernel-module)'
 }
 
-kmod_config_files_are_noreplace() {
-	rpm -qcp "$KMOD_RPM" > "$WORK/conf.list" || return 1
+common_config_files_are_noreplace() {
+	rpm -qcp "$COMMON_RPM" > "$WORK/conf.list" || return 1
 	printf '%s\n' /etc/modprobe.d/kgwttm.conf /etc/modules-load.d/kgwttm.conf | diff - "$WORK/conf.list" &&
-		rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$KMOD_RPM" | grep -x '/etc/modprobe.d/kgwttm.conf cn'
+		rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$COMMON_RPM" | grep -x '/etc/modprobe.d/kgwttm.conf cn'
 }
 
 kmod_scripts_run_depmod_for_its_kernel() {
@@ -118,12 +128,14 @@ kmod_scripts_run_depmod_for_its_kernel() {
 		sed -n '/^postinstall scriptlet/,/^[a-z]* scriptlet/p' "$WORK/kmod.scripts" | grep -q 'trusted_nets is empty'
 }
 
-kmod_requires_kmod_tools() {
-	rpm -qp --requires "$KMOD_RPM" | tee "$WORK/kmod.req" && grep -qx 'kmod' "$WORK/kmod.req"
+kmod_requires_kmod_tools_and_common() {
+	rpm -qp --requires "$KMOD_RPM" | tee "$WORK/kmod.req" && grep -qx 'kmod' "$WORK/kmod.req" &&
+		grep -qx "kgwttm-kmod-common = $VERSION" "$WORK/kmod.req" &&
+		rpm -qp --provides "$KMOD_RPM" | grep -qx "kgwttm-kmod = $VERSION-1.$(echo "$KVER" | sed 's/-/_/g')"
 }
 
-# Shared by the checks below: the kmod RPM's payload, unpacked as an operator would.
-mkdir -p "$WORK/kmod" && (cd "$WORK/kmod" && rpm2cpio "$KMOD_RPM" | cpio -id --quiet)
+# Shared by the checks below: the kmod and common RPMs' payloads, unpacked as an operator would.
+mkdir -p "$WORK/kmod" && (cd "$WORK/kmod" && rpm2cpio "$KMOD_RPM" | cpio -id --quiet && rpm2cpio "$COMMON_RPM" | cpio -id --quiet)
 KO=$WORK/kmod/lib/modules/$KVER/extra/kgwttm.ko
 
 rpm2cpio_extracts_the_module() {
@@ -206,8 +218,78 @@ dkms_sources_build_as_dkms_would() {
 	done
 }
 
-dkms_does_not_require_dkms() {
-	! rpm -qp --requires "$DKMS_RPM" | grep -E '^dkms\b'
+dkms_requires_dkms_and_common() {
+	rpm -qp --requires "$DKMS_RPM" | tee "$WORK/dkms.req" | grep -qx 'dkms' &&
+		grep -qx "kgwttm-kmod-common = $VERSION" "$WORK/dkms.req" &&
+		rpm -qp --provides "$DKMS_RPM" | grep -qx "kgwttm-kmod = $VERSION-1" &&
+		rpm -qp --conflicts "$DKMS_RPM" | grep -qx 'kmod-kgwttm'
+}
+
+# An rpm --root tree switches from kgwttm-dkms to kmod-kgwttm, the operator's
+# trusted_nets line staying where it was written (kgwttm-kmod-common's file).
+# Dependencies are checked (no --nodeps): a stub package stands for what the
+# tree lacks, dkms itself and the kmod tools and shell the scriptlets need;
+# --noscripts, as the tree has no shell to run them.
+switch_dkms_to_kmod_keeps_parameters() {
+	stub=$WORK/stub
+	mkdir -p "$stub/SPECS" && cat > "$stub/SPECS/stub.spec" <<-'EOF'
+	Name: kgwttm-test-stub
+	Version: 1
+	Release: 1
+	Summary: Stands for dkms, kmod and /bin/sh in an rpm --root test tree
+	License: MIT
+	BuildArch: noarch
+	Provides: dkms kmod /bin/sh
+	%description
+	Stands for dkms, kmod and /bin/sh in an rpm --root test tree.
+	%files
+	EOF
+	rpmbuild -bb --define "_topdir $stub" "$stub/SPECS/stub.spec" > "$stub/build.log" 2>&1 || { cat "$stub/build.log"; return 1; }
+	tree=$WORK/switchroot
+	mkdir -p "$tree" && rpm --root "$tree" --initdb || return 1
+	quiet() { grep -v 'use Alien\|know what you are doing'; }
+	rpm --root "$tree" -i --noscripts "$stub"/RPMS/noarch/kgwttm-test-stub-1-1.noarch.rpm 2>&1 | quiet
+	# kgwttm-dkms alone: its dependencies are unmet without kgwttm-kmod-common.
+	! rpm --root "$tree" -i --test --noscripts "$DKMS_RPM" > "$WORK/unmet" 2>&1 || { echo "installed without kgwttm-kmod-common"; return 1; }
+	grep -q 'kgwttm-kmod-common = .* is needed by kgwttm-dkms' "$WORK/unmet" || { cat "$WORK/unmet"; return 1; }
+	rpm --root "$tree" -i --noscripts "$COMMON_RPM" "$DKMS_RPM" 2>&1 | quiet
+	echo 'options kgwttm trusted_nets=10.0.3.0/24' >> "$tree/etc/modprobe.d/kgwttm.conf"
+	# Both at once: the conflict (they install the same kgwttm.ko) is refused.
+	! rpm --root "$tree" -i --test --noscripts "$KMOD_RPM" > /dev/null 2>&1 || { echo "kmod-kgwttm installed beside kgwttm-dkms"; return 1; }
+	rpm --root "$tree" -e --noscripts kgwttm-dkms 2>&1 | quiet
+	rpm --root "$tree" -i --noscripts "$KMOD_RPM" 2>&1 | quiet
+	rpm --root "$tree" -qa | sort | tee "$WORK/switched"
+	grep -q '^kmod-kgwttm-' "$WORK/switched" && ! grep -q '^kgwttm-dkms' "$WORK/switched" || return 1
+	tail -n 1 "$tree/etc/modprobe.d/kgwttm.conf" | grep -qx 'options kgwttm trusted_nets=10.0.3.0/24' || { echo "the edit is gone"; return 1; }
+	[ -z "$(find "$tree/etc" -name '*.rpmsave' -o -name '*.rpmnew')" ] &&
+		[ "$(rpm --root "$tree" -qf --qf '%{NAME}' /etc/modprobe.d/kgwttm.conf)" = kgwttm-kmod-common ]
+}
+
+# The spec alone, as rpmbuild or a build system reads it: no --define needed,
+# its default version kmod/VERSION (build.sh fills that in its copy too).
+spec_parses_without_defines() {
+	rpmspec -P kmod/kgwttm-kmod.spec > "$WORK/spec.parsed" 2> "$WORK/spec.err" || { cat "$WORK/spec.err"; return 1; }
+	[ "$(rpmspec -q --srpm --qf '%{NAME} %{VERSION}\n' kmod/kgwttm-kmod.spec)" = "kgwttm-kmod $VERSION" ] || {
+		echo "kmod/kgwttm-kmod.spec's default version is not kmod/VERSION ($VERSION)"; return 1; }
+	grep -q "^Release: *1$(rpm --eval '%{?dist}')$" "$WORK/spec.parsed"
+}
+
+# The source package: the spec and the sources, and what each binary package names as its source.
+srpm_is_the_source_of_every_package() {
+	rpm -qlp "$SRPM" | tee "$WORK/srpm.list"
+	printf '%s\n' "kgwttm-$VERSION.tar.gz" kgwttm-kmod.spec | diff - "$WORK/srpm.list" || return 1
+	for rpm in "$KMOD_RPM" "$COMMON_RPM" "$DKMS_RPM"; do
+		[ "$(rpm -qp --qf '%{SOURCERPM}' "$rpm")" = "${SRPM##*/}" ] || { echo "$rpm: not from ${SRPM##*/}"; return 1; }
+	done
+}
+
+# rpmlint (Debian's rpmlint 2, upstream defaults): nothing left once the
+# accepted findings of kmod/rpmlint.toml, each with its reason, are filtered.
+rpmlint_finds_nothing() {
+	command -v rpmlint >/dev/null || { echo "no rpmlint (test/vm/provision.sh installs it)"; return 1; }
+	rpmlint -c kmod/rpmlint.toml "$KMOD_RPM" "$COMMON_RPM" "$DKMS_RPM" "$SRPM" kmod/kgwttm-kmod.spec > "$WORK/rpmlint" 2>&1
+	cat "$WORK/rpmlint"
+	grep -q ' 0 errors, 0 warnings' "$WORK/rpmlint"
 }
 
 dkms_post_succeeds_without_dkms() {
@@ -226,15 +308,15 @@ usage_errors() {
 	[ $rc = 1 ] && echo "$out" | grep -q 'no headers for 0.0.0-no-such-kernel'
 }
 
-check "build.sh (--kernel, --kerneldir, --all --search) prints one kmod-kgwttm per kernel ($(echo $KERNELS)) and one kgwttm-dkms-$VERSION-1.noarch.rpm" build_prints_every_rpm
+check "build.sh (--kernel, --kerneldir, --all --search) prints one kmod-kgwttm per kernel ($(echo $KERNELS)), then kgwttm-kmod-common and kgwttm-dkms $VERSION-1.noarch and kgwttm-kmod-$VERSION-1.src.rpm once" build_prints_every_rpm
 check "rpmbuild ran in a private, gitignored _topdir (no ~/rpmbuild)" no_rpmbuild_in_home
 check "kmod-kgwttm-$VERSION-1.<kernel>.$ARCH for each kernel: the kernel in the Release" kmod_name_version_release_per_kernel
-check "rpm -qlp: each kmod-kgwttm holds /lib/modules/<its kernel>/extra/kgwttm.ko, modprobe.d and modules-load.d" kmod_file_list_per_kernel
+check "rpm -qlp: each kmod-kgwttm holds /lib/modules/<its kernel>/extra/kgwttm.ko only, kgwttm-kmod-common modprobe.d and modules-load.d" kmod_file_list_per_kernel
 check "every kernel's kmod-kgwttm installs into one rpm --root tree, side by side (rpm -qa, rpm -V)" kmods_install_side_by_side
 check "kmod-kgwttm provides installonlypkg(kernel-module): dnf and yum keep one per kernel" kmod_provides_installonly
-check "kmod-kgwttm: both /etc files are %config(noreplace)" kmod_config_files_are_noreplace
+check "kgwttm-kmod-common: both /etc files are %config(noreplace)" common_config_files_are_noreplace
 check "kmod-kgwttm: %post/%postun run depmod -a $KVER, %post loads it and says when trusted_nets is empty" kmod_scripts_run_depmod_for_its_kernel
-check "kmod-kgwttm: requires the kmod tools for its scripts" kmod_requires_kmod_tools
+check "kmod-kgwttm: requires the kmod tools for its scripts and kgwttm-kmod-common, provides kgwttm-kmod" kmod_requires_kmod_tools_and_common
 check "rpm2cpio | cpio -id extracts the module and its config" rpm2cpio_extracts_the_module
 check "each packaged .ko: its kernel's vermagic, version $VERSION" module_vermagic_per_kernel
 check "the packaged .ko is stripped of debug info" module_has_no_debug_info
@@ -245,7 +327,11 @@ check "kgwttm-dkms: name, version, noarch" dkms_name_version_noarch
 check "kgwttm-dkms: the module sources under $SRC, no build debris or tests" dkms_file_list_is_the_sources
 check "kgwttm-dkms: dkms.conf carries the version from kmod/VERSION" dkms_conf_has_the_version
 check "kgwttm-dkms: the packaged sources build alone (make -C \$KERNELDIR M=...) for every kernel, as dkms builds them" dkms_sources_build_as_dkms_would
-check "kgwttm-dkms: installs without dkms (no Requires: dkms)" dkms_does_not_require_dkms
-check "kgwttm-dkms: %post exits 0 and says what to run when dkms is absent" dkms_post_succeeds_without_dkms
+check "kgwttm-dkms: requires dkms and kgwttm-kmod-common, provides kgwttm-kmod, conflicts with kmod-kgwttm" dkms_requires_dkms_and_common
+check "kgwttm-dkms: %post exits 0 and says what to run when dkms is absent (an install with --nodeps)" dkms_post_succeeds_without_dkms
+check "rpm --root: kgwttm-dkms then kmod-kgwttm, dependencies checked; the edited modprobe.d stays (kgwttm-kmod-common's)" switch_dkms_to_kmod_keeps_parameters
+check "kmod/kgwttm-kmod.spec parses without --define (rpmspec -P), version $VERSION, Release 1%{?dist}" spec_parses_without_defines
+check "kgwttm-kmod-$VERSION-1.src.rpm holds the spec and the sources, and is every package's SOURCERPM" srpm_is_the_source_of_every_package
+check "rpmlint: no error and no warning beyond kmod/rpmlint.toml's accepted ones" rpmlint_finds_nothing
 check "build.sh: exit 2 on an unknown option, 1 with a message for a kernel without headers" usage_errors
 tap_done

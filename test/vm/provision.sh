@@ -29,7 +29,7 @@ flock 9
 PKGS="qemu-system-x86 busybox-static linux-headers-amd64 kmod cpio iproute2 tcpdump
       sparse rpm clang libclang-rt-14-dev llvm libbpf-dev bpftool python3 make gcc
       xz-utils zstd nginx libnginx-mod-stream libpcre2-dev zlib1g-dev libssl-dev
-      dpkg-dev strace dwarves g++-aarch64-linux-gnu qemu-user"
+      dpkg-dev strace dwarves g++-aarch64-linux-gnu qemu-user rpmlint openssl"
 
 missing=""
 for p in $PKGS; do
