@@ -20,7 +20,7 @@ import type { Check } from './check.js';
 const SECURE_BOOT_VAR = 'SecureBoot-8be4df61-93ca-11d2-aa0d-e0988cb9e0e4';
 const BPF_WAY = 'the BPF backend (bpf/, kgwttm-bpf attach) needs no module and no kprobes';
 const SIGN_WAY =
-  "sign kgwttm.ko with a key the kernel trusts (the kernel's scripts/sign-file; the key enrolled with mokutil --import and a reboot), or install kgwttm-dkms (DKMS 3 signs with its own MOK key, enrolled the same way)";
+  "build a signed kgwttm.ko with kmod/build.sh --sign KEY.priv CERT.der (the kernel's scripts/sign-file) and enrol the certificate with mokutil --import CERT.der and a reboot, or install kgwttm-dkms (DKMS 3 signs with its own MOK key, /var/lib/dkms/mok.pub, enrolled the same way)";
 
 export interface SigningState {
   /** The lockdown mode in force (`none`, `integrity`, `confidentiality`), null without the lockdown LSM. */

@@ -63,7 +63,7 @@ t.test('Secure Boot, lockdown=integrity or sig_enforce without the module loaded
     const check = signingCheck(state, false);
     t.match(check, { status: 'warn', message: reason });
     t.match(check.message, /the kernel loads only signed modules, and the RPM's kgwttm\.ko is unsigned/);
-    t.match(check.fix, /scripts\/sign-file.*mokutil --import.*kgwttm-dkms \(DKMS 3 signs.*BPF backend/);
+    t.match(check.fix, /kmod\/build\.sh --sign.*scripts\/sign-file.*mokutil --import.*kgwttm-dkms \(DKMS 3 signs.*BPF backend/);
   }
   t.match(signingCheck({ lockdown: 'integrity', secureBoot: true, sigEnforce: true }, true), {
     status: 'ok',
