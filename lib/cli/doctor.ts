@@ -270,11 +270,14 @@ function caseFailure(plan: RoundTripPlan, planned: PlannedCase, seen: CaseResult
 }
 
 /** Why every option was ignored, from how the counters moved during the round trip. */
-function counterHint(plan: RoundTripPlan, delta: (name: string) => number): string {
-  if (delta('untrusted') > 0) return `; untrusted +${delta('untrusted')}: the module did not trust ${plan.lb}`;
+function counterHint(plan: RoundTripPlan, delta: (name: string) => number, backend: Backend): string {
+  const who = backend === 'bpf' ? 'the BPF backend' : 'the module';
+  if (delta('untrusted') > 0) return `; untrusted +${delta('untrusted')}: ${who} did not trust ${plan.lb}`;
   if (delta('malformed') > 0) return `; malformed +${delta('malformed')}`;
   if (delta('with_option') === 0 && delta('without_option') === 0)
-    return "; the module's counters did not move: its probes saw none of these connections (kprobes disabled? /sys/kernel/debug/kprobes/enabled)";
+    return backend === 'bpf'
+      ? "; the BPF backend's counters did not move: its sockops program saw none of these connections (attached with --cgroup to a cgroup doctor does not run in?)"
+      : "; the module's counters did not move: its probes saw none of these connections (kprobes disabled? /sys/kernel/debug/kprobes/enabled)";
   return '';
 }
 
@@ -287,6 +290,7 @@ function roundTripCheck(
   plan: RoundTripPlan,
   result: RoundTripResult,
   counters: { before: Record<string, number>; after: Record<string, number> },
+  backend: Backend,
 ): Check {
   const name = 'round-trip';
   if (!result.ran) return notRun(result.reason);
@@ -309,7 +313,7 @@ function roundTripCheck(
   }
   const moved = `with_option +${delta('with_option')}`;
   if (failures.length > 0)
-    return { name, status: 'fail', message: `${failures.join('; ')}${counterHint(plan, delta)} (${moved})` };
+    return { name, status: 'fail', message: `${failures.join('; ')}${counterHint(plan, delta, backend)} (${moved})` };
   return { name, status: 'ok', message: `${proofs.join('; ')} (${moved})` };
 }
 
@@ -337,7 +341,7 @@ export async function doctor(env: DoctorEnv = {}): Promise<DoctorReport> {
       roundTrip = { plan: null, result: { ran: false, reason: plan.reason } };
     } else {
       const result = await (env.roundTrip ?? runRoundTrip)(plan);
-      checks.push(roundTripCheck(plan, result, { before: status.counters, after: backendStatus(env).counters }));
+      checks.push(roundTripCheck(plan, result, { before: status.counters, after: backendStatus(env).counters }, status.backend));
       roundTrip = { plan, result };
     }
   }
