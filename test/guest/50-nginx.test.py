@@ -209,6 +209,15 @@ def main(lb):
             stream_access(lb, ngx)
             untrusted_and_malformed(lb, ngx)
             errors = [line for line in ngx.error_log().splitlines() if 'kgwttm:' in line]
+            if k.BACKEND == 'bpf' and k.param('set_retval') == 'N':
+                # Before 5.18 the BPF backend cannot choose the errno: a
+                # connection without a client gets the kernel's ENOPROTOOPT,
+                # which nginx cannot tell from no backend at all, so each
+                # worker (this nginx has one) warns once (README, "Without a
+                # kernel module").
+                warned = [line for line in errors if '[warn]' in line and 'is not answered' in line]
+                if len(warned) == 1:
+                    errors.remove(warned[0])
             t.ok(not errors, 'no kgwttm line in the error log of those requests',
                  diag='\n'.join(errors))
         keepalive_one_call(lb)
