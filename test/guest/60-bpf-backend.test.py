@@ -44,7 +44,7 @@ def run(*args):
 
 # bpf(2) by hand: Debian 12's bpftool asks BPF_PROG_QUERY for each program's
 # attach flags, a field 5.10 does not know, and lists nothing there.
-BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 13, 15, 16
+BPF_OBJ_GET, BPF_PROG_GET_FD_BY_ID, BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_QUERY = 7, 13, 15, 16
 BPF_F_ALLOW_MULTI = 2
 ATTACH_TYPES = {3: 'cgroup_sock_ops', 21: 'cgroup_getsockopt',
                 29: 'cgroup_inet4_getpeername', 30: 'cgroup_inet6_getpeername'}
@@ -77,9 +77,37 @@ def prog_name(prog_id):
         os.close(fd)
 
 
+def linked_programs():
+    """{program id: name} of the programs behind kgwttm-bpf's pinned links
+    (bpf_prog_info keeps only 15 bytes of a name, too few to tell
+    kgwttm_getpeername4 from kgwttm_getpeername6)."""
+    ids = {}
+    for pin in ('sockops', 'getsockopt', 'getpeername4', 'getpeername6'):
+        path = ctypes.create_string_buffer(os.path.join(PIN, pin).encode())
+        attr = (ctypes.c_uint8 * 16)()
+        ctypes.c_uint64.from_buffer(attr, 0).value = ctypes.addressof(path)
+        try:
+            fd = bpf(BPF_OBJ_GET, attr)
+        except FileNotFoundError:
+            continue
+        try:
+            info = (ctypes.c_uint8 * 32)()      # bpf_link_info: type, id, prog_id, ...
+            attr = (ctypes.c_uint8 * 16)()
+            ctypes.c_uint32.from_buffer(attr, 0).value = fd
+            ctypes.c_uint32.from_buffer(attr, 4).value = len(info)
+            ctypes.c_uint64.from_buffer(attr, 8).value = ctypes.addressof(info)
+            bpf(BPF_OBJ_GET_INFO_BY_FD, attr)
+            ids[ctypes.c_uint32.from_buffer(info, 8).value] = 'kgwttm_' + pin
+        finally:
+            os.close(fd)
+    return ids
+
+
 def cgroup_programs():
-    """Our programs attached to the cgroup v2 root: {name: (attach type, flags)}."""
+    """Our programs attached to the cgroup v2 root: {name: (attach type, flags)};
+    a kgwttm_ program there without a pinned link is named as the kernel keeps it."""
     got = {}
+    linked = linked_programs()
     cgroup = os.open('/sys/fs/cgroup', os.O_RDONLY | os.O_DIRECTORY)
     try:
         for attach_type, type_name in ATTACH_TYPES.items():
@@ -92,10 +120,11 @@ def cgroup_programs():
             bpf(BPF_PROG_QUERY, attr)
             flags = ctypes.c_uint32.from_buffer(attr, 12).value
             for prog_id in ids[:ctypes.c_uint32.from_buffer(attr, 24).value]:
-                name = prog_name(prog_id)
-                for full in PROGRAMS:
-                    if full[:15] == name:
-                        got[full] = (type_name, 'multi' if flags & BPF_F_ALLOW_MULTI else str(flags))
+                kept = prog_name(prog_id)
+                name = linked.get(prog_id, kept)
+                if name.startswith('kgwttm_'):
+                    assert name[:15] == kept, (name, kept)
+                    got[name] = (type_name, 'multi' if flags & BPF_F_ALLOW_MULTI else str(flags))
     finally:
         os.close(cgroup)
     return got
