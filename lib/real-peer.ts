@@ -31,7 +31,7 @@ function warnNoModule(optname: number): void {
   if (warnedNoModule) return;
   warnedNoModule = true;
   process.emitWarning(
-    `the kgwttm kernel module does not answer here (getsockopt(SOL_IP, ${optname}): ENOPROTOOPT): getRealPeer is null for every connection until it is loaded; \`kgwttm doctor\` says why`,
+    `the kgwttm kernel module does not answer here (getsockopt(SOL_IP, ${optname}): ENOPROTOOPT): getRealPeer is null for every connection until it is loaded; \`kgwttm doctor\` says why (under the BPF backend on a kernel before 5.18 a connection without a client answers ENOPROTOOPT too: there, \`kgwttm status\` shows whether it is attached)`,
     { type: 'KgwttmWarning', code: 'KGWTTM_NO_MODULE' },
   );
 }
