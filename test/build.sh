@@ -42,6 +42,23 @@ for kver in $(kernels); do
 		make -s -C "$out/test-kmod" KERNELDIR="$KERNELDIR" module >&2
 	fi
 done
+# The packages test/guest/25-rpm-ko installs, one kmod-kgwttm per kernel, in a
+# folder of their own: test/host/40-rpm rebuilds kmod/dist/ while the guests
+# run beside it (test/run.ts), so the guests must not read from there. Rebuilt
+# only when something in kmod/ is newer than the last build.
+RPMS=$ROOT/.cache/build/rpm
+if [ -f kmod/build.sh ] && command -v rpmbuild >/dev/null &&
+	{ [ ! -f "$RPMS/.built" ] || [ -n "$(find kmod -newer "$RPMS/.built" -type f ! -path 'kmod/dist/*' ! -path 'kmod/tests/build/*' | head -n 1)" ]; }; then
+	step "kmod RPMs for $(kernels | tr '\n' ' ')"
+	rm -rf "$RPMS"
+	dirs=
+	for kver in $(kernels); do
+		dirs="$dirs --kerneldir $(. "$(kernel_env "$kver")" && echo "$KERNELDIR")"
+	done
+	# shellcheck disable=SC2086 # one word per option
+	sh kmod/build.sh $dirs --out "$RPMS" >/dev/null
+	touch "$RPMS/.built"
+fi
 if [ -f test/kmod/Makefile ]; then
 	step "test-bed tools (getpeername_flood)"
 	make -s -C test/kmod getpeername_flood >&2

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The module as the RPM ships it: the .ko taken out of this kernel's kmod-kgwttm
-# (one per kernel, built on the host by test/host/40-rpm.test.sh into
-# kmod/dist/) with rpm2cpio, loaded into this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
+# (one per kernel, built on the host by kmod/build.sh, run by test/build.sh into
+# .cache/build/rpm/) with rpm2cpio, loaded into this kernel, answers getsockopt(SOL_IP, 1345) and counts in /proc/net/kgwttm;
 # the modprobe.d file kgwttm-kmod-common installs states the module's real defaults, and
 # its trusted_nets line, once filled in, is one the module takes.
 set -u
@@ -16,10 +16,11 @@ trap 'rmmod kgwttm 2>/dev/null; rm -rf "$WORK"' EXIT
 # This kernel's package: the kmod-kgwttm of this version whose files hold
 # /lib/modules/$(uname -r), whatever its name says.
 RPM=
-for rpm in "$PWD"/kmod/dist/kmod-kgwttm-"$VERSION"-*.rpm; do
+RPMS=$PWD/.cache/build/rpm
+for rpm in "$RPMS"/kmod-kgwttm-"$VERSION"-*.rpm; do
 	[ -f "$rpm" ] && rpm -qlp "$rpm" 2>/dev/null | grep -qx "/lib/modules/$(uname -r)/extra/kgwttm.ko" && RPM=$rpm
 done
-[ -n "$RPM" ] || bail "no kmod-kgwttm-$VERSION for $(uname -r) in kmod/dist (test/host/40-rpm.test.sh or kmod/build.sh --kernel $(uname -r) builds it)"
+[ -n "$RPM" ] || bail "no kmod-kgwttm-$VERSION for $(uname -r) in $RPMS (test/build.sh builds it)"
 echo "# $RPM"
 [ ! -d /sys/module/kgwttm ] || bail "kgwttm is already loaded: a previous suite did not unload it"
 ip link set lo up 2>/dev/null
@@ -38,8 +39,8 @@ except OSError as e:
 }
 
 # Its /etc files come in kgwttm-kmod-common, which kmod-kgwttm requires.
-COMMON=$(ls "$PWD"/kmod/dist/kgwttm-kmod-common-"$VERSION"-*.noarch.rpm 2>/dev/null | head -n 1)
-[ -n "$COMMON" ] || bail "no kgwttm-kmod-common-$VERSION in kmod/dist (test/host/40-rpm.test.sh builds it)"
+COMMON=$(ls "$RPMS"/kgwttm-kmod-common-"$VERSION"-*.noarch.rpm 2>/dev/null | head -n 1)
+[ -n "$COMMON" ] || bail "no kgwttm-kmod-common-$VERSION in $RPMS (test/build.sh builds it)"
 
 before=$(probe)
 (cd "$WORK" && rpm2cpio "$RPM" | cpio -id --quiet && rpm2cpio "$COMMON" | cpio -id --quiet)

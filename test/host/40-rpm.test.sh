@@ -7,8 +7,9 @@
 # their names, file lists, dependencies, scripts and contents are checked here,
 # rpmlint finds nothing but what kmod/rpmlint.toml accepts, the kernels'
 # packages install side by side into one rpm --root tree, an rpm --root tree
-# switches from kgwttm-dkms to kmod-kgwttm keeping the edited parameters, and
-# each .ko is left in kmod/dist/ where test/guest/25-rpm-ko.test.sh loads it.
+# switches from kgwttm-dkms to kmod-kgwttm keeping the edited parameters.
+# test/guest/25-rpm-ko.test.sh loads packages test/build.sh built elsewhere
+# (.cache/build/rpm/): this suite rebuilds kmod/dist/ while guests run.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
