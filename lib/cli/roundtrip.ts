@@ -36,8 +36,17 @@ export type RoundTripResult =
   /** This host does not allow it (no unshare, no privilege, no TUN, no iproute2): why. */
   | { ran: false; reason: string };
 
-/** Node's startup dominates; a QEMU guest without KVM needs several seconds. */
-export const ROUND_TRIP_TIMEOUT_MS = 20_000;
+/**
+ * Node's startup dominates; a QEMU guest without KVM needs several seconds,
+ * and a busy one may need more: KGWTTM_ROUND_TRIP_TIMEOUT (seconds) raises it.
+ */
+export const ROUND_TRIP_TIMEOUT_MS = roundTripTimeoutMs(process.env.KGWTTM_ROUND_TRIP_TIMEOUT);
+
+/** 20 s, or a positive number of seconds from the environment. */
+export function roundTripTimeoutMs(seconds: string | undefined): number {
+  const wanted = Number(seconds);
+  return seconds !== undefined && Number.isFinite(wanted) && wanted > 0 ? wanted * 1000 : 20_000;
+}
 
 /** The child script beside this file: .js in the package, .ts when run from lib/ through tsx. */
 function childCommand(): string[] {

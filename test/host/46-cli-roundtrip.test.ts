@@ -31,7 +31,7 @@ import {
   ttmPeer,
   type TcpSegment,
 } from '../../lib/cli/packet.js';
-import { runRoundTrip, type CaseResult, type RoundTripResult } from '../../lib/cli/roundtrip.js';
+import { roundTripTimeoutMs, runRoundTrip, type CaseResult, type RoundTripResult } from '../../lib/cli/roundtrip.js';
 import { CLIENT4, CLIENT6, pickAddresses, planRoundTrip, type RoundTripPlan } from '../../lib/cli/roundtrip-plan.js';
 
 const root = join(__dirname, '..', '..');
@@ -337,4 +337,11 @@ t.test('runRoundTrip on this host: three real handshakes through a TUN device in
     result.cases,
     plan.cases.map((c) => ({ name: c.name, got: null, remoteAddress: '10.0.0.2', remotePort: c.sport })),
   );
+});
+
+t.test('KGWTTM_ROUND_TRIP_TIMEOUT: seconds, else 20 s', async (t) => {
+  t.equal(roundTripTimeoutMs(undefined), 20_000);
+  t.equal(roundTripTimeoutMs('180'), 180_000);
+  t.equal(roundTripTimeoutMs('0.5'), 500);
+  for (const bad of ['', '0', '-3', 'ten', 'Infinity']) t.equal(roundTripTimeoutMs(bad), 20_000, `'${bad}' is ignored`);
 });
