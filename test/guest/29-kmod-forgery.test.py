@@ -46,7 +46,8 @@ def realstack(action):
 def from_container(port):
     """One connection from netns lbsim writing a 254/8 option for 198.51.100.77:
     (getsockopt, getpeername) as the server in the root namespace sees them."""
-    server = k.listen('10.201.0.1', port)
+    # the client is a Python started in the namespace: seconds in a busy TCG guest
+    server = k.listen('10.201.0.1', port, timeout=60)
     client = subprocess.Popen(
         [os.path.join(REALSTACK, 'run-as-lb.sh'), '--format', 'toa4', '--client', '198.51.100.77',
          '--', '/usr/bin/python3', '-c',
