@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Node side of the call benchmark: a net server that accepts connections
 // on command, keeps them open and idle (pauseOnConnect), and times loops of
-// getRealPeer / socket.remoteAddress over them. Driven by bench/guest.py.
+// getRealPeer / socket.remoteAddress over them. Driven by bench/guest/call.py.
 //
 //   node bench/call.mjs IP PORT
 //

@@ -4,7 +4,7 @@
 #              [--peer PATH.ko]...
 #
 # Builds what the benchmarks run (incrementally), boots the VM once, runs
-# bench/guest.py in it (every benchmark, rounds alternating inside one run),
+# bench/guest/ in it (every benchmark, rounds alternating inside one run),
 # and prints the markdown table.  --write also writes bench/RESULTS.md (the
 # table, this command, the date).  --quick: small counts, to check the
 # machinery only (its numbers mean nothing; --write refuses it).
@@ -92,7 +92,7 @@ START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 set +e
 test/vm/run --mem "$MEM" $VMCLOCK --timeout "$TIMEOUT" --append "slub_debug=- slub_nomerge" -- \
-	python3 bench/guest.py >"$OUT/guest.out"
+	python3 -m bench.guest >"$OUT/guest.out"
 rc=$?
 set -e
 if [ $rc -ne 0 ]; then

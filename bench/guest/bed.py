@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+"""Where the benchmarks' pieces are, and the environment bench/run.sh sets.
+
+A leaf: it imports nothing of the bench's.
+"""
+import os
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RS_DIR = os.path.join(ROOT, "test", "lbsim", "realstack")
+SETUP = os.path.join(RS_DIR, "setup.sh")
+RUN_AS_LB = os.path.join(RS_DIR, "run-as-lb.sh")
+LOADGEN = os.path.join(RS_DIR, "loadgen")
+ACCEPTSRV = os.path.join(RS_DIR, "acceptsrv")
+BIN = os.path.join(ROOT, "bench", "c")
+PEERBENCH = os.path.join(BIN, "peerbench")
+HOLDCONNS = os.path.join(BIN, "holdconns")
+BULK = os.path.join(BIN, "bulk")
+CALL_JS = os.path.join(ROOT, "bench", "call.mjs")
+KO = os.environ.get("KGWTTM_BENCH_KO") or os.path.join(ROOT, "kmod", "kgwttm.ko")
+QUICK = os.environ.get("KGWTTM_BENCH_QUICK") == "1"
+ONLY = [x for x in os.environ.get("KGWTTM_BENCH_ONLY", "").split(",") if x]
+
+# The module trusts no one until told: every load gets the simulated LBs'
+# networks, the one list the tests and the demo use too.
+with open(os.path.join(ROOT, "test", "lbsim", "trusted_nets")) as f:
+    TRUSTED_NETS = "trusted_nets=" + f.read().strip()
+
+RS4 = "10.201.0.1"
+CLIENT4 = "198.51.100.77"   # what the simulated LB writes into the option

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+"""2. Connection setup: new connections/s through the real-stack simulator
+(loadgen -> acceptsrv -p), each configuration of the backend in turn, in
+rotating order, round after round.
+"""
+import json
+import os
+import subprocess
+
+from ..summaries import ratios, summary
+from .backend import counters, module_set, wait_live_zero
+from .bed import ACCEPTSRV, LOADGEN, QUICK, RS4
+from .procs import as_lb, lb_env, log, pinned, sh
+from .tracer import ProbeHits
+
+# Sizes.  A round of one configuration is a few hundred ms to ~2 s of guest time.
+if QUICK:
+    SETUP_CFG = dict(rounds=2, conns=500, inflight=64)
+else:
+    SETUP_CFG = dict(rounds=15, conns=1500, inflight=64)
+
+
+# "probes": not loaded, but trace kprobes/kretprobes on the functions the
+# module probes: what the probing mechanism costs without kgwttm's handlers.
+# "peer:NAME": another module (bench/run.sh --peer), e.g. a classic TOA module.
+PEERS = [p for p in os.environ.get("KGWTTM_BENCH_PEERS", "").split(os.pathsep) if p]
+SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None),
+                 ("probes_only", "probes")] + \
+    [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
+
+
+def setup_once(params, n, inflight, port=7201):
+    if params == "probes":          # the not-loaded run, with trace kprobes on
+        with ProbeHits(like_module=True):
+            return setup_once(None, n, inflight, port)
+    module_set(params)
+    before = counters()
+    # The server and the load generator each pinned to a vCPU of their own:
+    # left to the scheduler, runs fell into two modes (about 700 and 1,250
+    # connections/s) whichever the configuration, depending on placement.
+    srv = subprocess.Popen(pinned(1) + [ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = srv.stderr.readline()
+    if "listening" not in line:
+        raise RuntimeError("acceptsrv: %r" % line)
+    p = sh(*as_lb(*pinned(0), LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
+           check=False, env=lb_env())
+    try:
+        out, _ = srv.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        out, _ = srv.communicate()
+    lg = json.loads(p.stdout.strip().splitlines()[-1])
+    if lg["errors"]:
+        raise RuntimeError("loadgen errors: %s" % p.stdout)
+    after = counters()
+    res = {"cps": lg["conns_per_s"], "p50_ms": lg["p50_ms"], "p99_ms": lg["p99_ms"]}
+    if isinstance(params, list):
+        res["with_option"] = after.get("with_option", 0) - before.get("with_option", 0)
+        res["missed"] = after.get("missed", 0) - before.get("missed", 0)
+        res["live_after"], res["live_wait_s"] = wait_live_zero()
+    return res
+
+
+def run():
+    R, N, C = SETUP_CFG["rounds"], SETUP_CFG["conns"], SETUP_CFG["inflight"]
+    names = [c[0] for c in SETUP_CONFIGS]
+    cps = {k: [] for k in names}
+    checks = {"with_option_short": 0, "missed": 0, "live_after_max": 0, "churned": 0}
+    for name, params in SETUP_CONFIGS:      # warm-up, one of each
+        setup_once(params, N // 2, C)
+    for r in range(R):
+        k = len(SETUP_CONFIGS)
+        order = SETUP_CONFIGS[r % k:] + SETUP_CONFIGS[:r % k]
+        if (r // k) % 2:
+            order.reverse()
+        line = []
+        for name, params in order:
+            x = setup_once(params, N, C)
+            cps[name].append(x["cps"])
+            line.append("%s=%.0f/s" % (name, x["cps"]))
+            if isinstance(params, list):     # the module loaded
+                checks["with_option_short"] += max(0, N - x["with_option"])
+                checks["missed"] += x["missed"]
+                checks["live_after_max"] = max(checks["live_after_max"], x["live_after"])
+                checks["churned"] += N
+        log("setup round %d: %s" % (r + 1, " ".join(line)))
+    module_set(None)
+    return {
+        "rounds": R, "conns": N, "inflight": C,
+        "cps": {k: summary(v) for k, v in cps.items()},
+        "ratio": {
+            "loaded_vs_unloaded": summary(ratios(cps["loaded"], cps["unloaded"])),
+            "rewrite_off_vs_unloaded": summary(ratios(cps["rewrite_off"], cps["unloaded"])),
+            "probes_only_vs_unloaded": summary(ratios(cps["probes_only"], cps["unloaded"])),
+        },
+        "peers": {k[len("peer:"):]: {"vs_unloaded": summary(ratios(cps[k], cps["unloaded"])),
+                                     "loaded_vs_peer": summary(ratios(cps["loaded"], cps[k]))}
+                  for k in names if k.startswith("peer:")},
+        "checks": checks,
+        "per_round": cps,
+    }
+

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+"""Trace kprobes on the functions kgwttm hooks: counting how often they ran
+(the bulk benchmark), or standing in for the module's hooks with the
+tracer's handlers (the connection-setup benchmark's probes_only).
+"""
+import os
+
+
+# The functions kgwttm hooks (kmod/capture.c, kmod/getname.c). A trace
+# kprobe on each (beside the module's own hooks) counts how often they ran:
+# the module's handlers cannot run more often than that.
+KPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "tcp_v4_destroy_sock",
+           "inet_getname", "inet6_getname")
+# The ones kgwttm hooks with a kretprobe (entry and return), not a kprobe.
+KRETPROBED = ("inet_getname", "inet6_getname")
+# Tracepoints kgwttm hooks: tcp_v4_destroy_sock's (instead of a probe on the
+# function) and the one a child socket's clone fires (kmod/capture.c).
+MODULE_EVENTS = ("events/tcp/tcp_destroy_sock/enable", "events/sock/inet_sock_set_state/enable")
+TRACING = "/sys/kernel/tracing"
+
+
+class ProbeHits:
+    """Counts the calls of KPROBED through trace kprobes (kprobe_profile).
+    like_module: the hooks kgwttm has, with the tracer's handlers instead of
+    kgwttm's (a trace kretprobe where kgwttm has a kretprobe, a trace kprobe
+    where it has a kprobe, the tcp:tcp_destroy_sock and sock:inet_sock_set_state
+    events where it has tracepoint probes), so that they cost what the
+    module's hooks do, less the module's own work. The destroy calls are then
+    not counted."""
+
+    def __init__(self, like_module=False):
+        self.like_module = like_module
+
+    def __enter__(self):
+        for fn in self._probed():
+            kind = "r" if self.like_module and fn in KRETPROBED else "p"
+            self._define("%s:kgwttm_bench/%s %s" % (kind, fn, fn))
+        with open(TRACING + "/tracing_on", "w") as f:
+            f.write("0")            # hits are counted with the ring buffer off
+        with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
+            f.write("1")
+        if self.like_module:
+            for event in MODULE_EVENTS:
+                with open(TRACING + "/" + event, "w") as f:
+                    f.write("1")
+        return self
+
+    def _probed(self):
+        return [fn for fn in KPROBED if not (self.like_module and fn == "tcp_v4_destroy_sock")]
+
+    def counts(self):
+        hits = {}
+        with open(TRACING + "/kprobe_profile") as f:
+            for line in f:
+                name, n = line.split()[:2]      # the event name, without its group
+                if name in KPROBED:
+                    hits[name] = int(n)
+        return hits
+
+    def __exit__(self, *exc):
+        with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
+            f.write("0")
+        if self.like_module:
+            for event in MODULE_EVENTS:
+                with open(TRACING + "/" + event, "w") as f:
+                    f.write("0")
+        for fn in self._probed():
+            self._define("-:kgwttm_bench/%s" % fn)
+
+    @staticmethod
+    def _define(line):
+        # O_APPEND keeps the other definitions; Python's "a" mode would also
+        # lseek, which tracefs refuses (EINVAL). One definition per write(2).
+        fd = os.open(TRACING + "/kprobe_events", os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+
