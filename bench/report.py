@@ -3,13 +3,22 @@
 """bench/report.py LAST_JSON [--write FILE] --command CMD --date DATE ...
 
 Turns the JSON that bench/guest.py printed into the markdown table (stdout),
-and with --write into bench/RESULTS.md (table, command, date, method).
+and with --write into bench/RESULTS.md: bench/report/page.md filled in with
+the table, command, date, and the clock's note (report/clock-icount.md or
+report/clock-wall.md).
 """
 import argparse
 import json
 import math
+import os
 import random
 import statistics
+from string import Template
+
+from summaries import ratios
+
+# The page's prose (Method, how the clock works) with $placeholders: report/.
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
 
 def fmt(x, nd=2):
@@ -26,10 +35,6 @@ def rng(s, nd=2):
 
 def verdict(ok):
     return "**met**" if ok else "**missed**"
-
-
-def ratios(a, b):
-    return [x / y for x, y in zip(a, b)]
 
 
 def median_ci(values, iters=4000, seed=1):
@@ -260,154 +265,21 @@ def tables(d):
     return "\n".join(out)
 
 
-METHOD_HEAD = """\
-## Method
+def template(name):
+    with open(os.path.join(TEMPLATES, name)) as f:
+        return f.read()
 
-Everything runs in one boot of the test VM (`test/vm/run%s`: QEMU TCG, %s,
-Debian's 6.1 kernel), booted with `slub_debug=-` (the test suites boot with
-SLUB debugging, which would dominate every allocation) and `slub_nomerge` (so
-that the module's `kgwttm_entry` cache keeps its own line in /proc/slabinfo).
-"""
 
-CLOCK_ICOUNT = """\
-**The guest's clock counts instructions.** QEMU runs with `-icount
-shift=0,sleep=off`: guest time advances by 1 ns per guest instruction
-executed, and an idle vCPU jumps to its next timer. Every time measured
-inside the guest (`clock_gettime`, the TSC) is therefore an instruction
-count, and a ratio is a ratio of work done, whatever else the shared host is
-doing: rounds agree to a fraction of a percent, where wall-clock TCG rounds
-drifted by ±15–20% (`bench/run.sh --wallclock` still runs that way, on two
-vCPUs). What an instruction count leaves out: cache and TLB misses, branch
-mispredictions, and the cycles a syscall's entry and exit cost on real
-hardware beyond its instructions (mitigations), so syscall-heavy paths weigh
-relatively less here than on a real CPU; in the scale table, an instruction
-count shows that a lookup does no more work among 100,000 entries than among
-1,000, not whether its cache misses grow (`--wallclock` runs see those, in
-the host's noise). icount needs a single vCPU: both ends of every connection
-share it.
-Every comparison is still a ratio measured inside one run: the things
-compared alternate round by round (the order flips every round), each round
-gives one paired ratio, and the table shows the median and the min–max of
-those per-round ratios. No timing is asserted in any test suite.
-"""
-
-CLOCK_WALL = """\
-Absolute numbers in TCG on a shared host mean little and drift by ±15% or more
-between rounds, so every comparison is a ratio measured inside one run: the
-things compared alternate round by round (the order flips every round), each
-round gives one paired ratio, and the table shows the median and the min–max
-of those per-round ratios. No timing is asserted in any test suite.
-"""
-
-METHOD = """\
-
-1. **The call** (`bench/call.mjs`, `bench/c/peerbench.c`, clients from
-   `bench/c/holdconns.c` inside the simulated LB, `run-as-lb.sh --format toa4`).
-   A C server and a Node `net` server each hold (rounds+1) × batch open,
-   idle, tracked connections. Each round takes a *fresh* slice of `batch`
-   connections on each side, which nobody has asked yet:
-   - C: `getsockopt(SOL_IP, 1345)` once on each fd of its slice — the bare syscall
-     on the same kind of socket;
-   - Node: `getRealPeer(socket)` once on each socket of its slice — the first call
-     on a connection, so it makes its one syscall (and caches the answer);
-     `socket.remoteAddress` read for the first time on the same sockets (Node's
-     getpeername, then kept); then `getRealPeer` again (cached: the WeakMap
-     answer, `passes` times over the slice) and `socket.remoteAddress` again
-     (Node's kept `_peername`); the addon alone (`binding().getPeer(fd)`), and
-     the addon asked optname 1346, which no one registered: the same N-API call
-     and getsockopt path failing with ENOPROTOOPT, so no result object is built.
-     The Node server holds a second set of connections of which each round's
-     slice is touched by nothing but one addon call per socket ("first touch"):
-     the first read of a socket object and its handle, cold in the caches and
-     TLB like the kernel's socket is for the C loop, plus the N-API call, with
-     no lib/ code. That is the floor under any JavaScript API's first call.
-     Two more sets take the first call's steps, each on sockets of its own:
-     the addon and lib/'s decoder (`decodePeerRecord`: the frozen
-     `{address, port, family}`), and the same plus the two WeakMap insertions
-     getRealPeer makes (under the socket and under its handle); the rest of
-     getRealPeer's first call is its checks and calls between these steps.
-   Calls are timed in chunks of 50 and the per-call time of a measurement is the
-   median over its chunks: a chunk in which the host preempted the VM is an
-   outlier that the median drops (the same for every side). The first four
-   rounds are a warm-up and are not counted: under TCG, V8 needs a few rounds
-   of 500 calls before the first-call path runs optimised code, and a server's
-   steady state is what matters. The three first-touch measurements (getRealPeer,
-   remoteAddress, addon alone) take turns at going first in a round. Every
-   answer is checked (no null, no failed getsockopt).
-2. **Connection setup** (`test/lbsim/realstack`: `loadgen -R` in the LB netns,
-   `acceptsrv -p` on the RS, which calls getpeername on each connection as a
-   server that logs its peer would; with two vCPUs (`--wallclock`), the load
-   generator is pinned to vCPU 0 and the server to vCPU 1, since left to the
-   scheduler runs fell into two modes, about 700 and 1,250 connections/s,
-   whatever the configuration). Each round
-   runs four configurations in a rotating order: module loaded; loaded with
-   `rewrite_getname=0`; not loaded; and not loaded but with the tracer on
-   the hooks kgwttm uses (trace kretprobes `r:` on the four functions where
-   kgwttm has a kretprobe, and the `tcp:tcp_destroy_sock` event where it has
-   its tracepoint probe; the ring buffer off), which costs what the hooking
-   mechanism costs without kgwttm's handlers. The module is reloaded before every run. `-R`
-   closes with RST so that no TIME_WAIT piles up across rounds. One warm-up
-   run per configuration. The verdict comes from a 95% bootstrap interval of
-   the median of the per-round ratios (4,000 resamples, fixed seed): met when
-   the whole interval clears the target, missed when it all falls short,
-   otherwise not resolved by this run.
-   **Bulk**: `bench/c/bulk.c` sends 128 KiB writes for a fixed time over one
-   connection made through the simulator; the receiver counts bytes from the
-   first byte to EOF in 100 ms windows (the round's value is the median window,
-   robust to the host preempting the VM) and checks that the module tracked (or
-   did not track) it. Throughput is "equal within noise" when the interval of
-   the median ratio contains 1. Trace kprobes on the five functions kgwttm
-   hooks count how often each ran during each loaded run: the cost an
-   established flow pays is those calls, not a per-segment one. After every
-   module load or unload the run waits 1 s (the kprobe optimizer turns int3
-   probes into jumps a few jiffies after registration).
-3. **Scale** (`peerbench` listening on 4 ports, `holdconns` opening): the
-   connections are grown to each level and kept open; at each level every round
-   times `getsockopt(SOL_IP, 1345)` and, alternating, `getsockopt(SOL_IP,
-   IP_TTL)` (same syscall path into `ip_getsockopt`, no table behind it) on the
-   same random sample of fds drawn over all open connections. The ratio of the
-   two is what must stay flat as the table grows. Opening connections is the
-   slow part in TCG: growth stops when
-   its time budget (`KGWTTM_BENCH_SCALE_BUDGET`, default 360 s) is spent, and
-   the table says so.
-4. **Memory**: `entry_bytes` from /proc/net/kgwttm, the `kgwttm_entry` line
-   of /proc/slabinfo at the largest level (slab pages ÷ live entries), the
-   rhashtable's bucket array estimated from its growth rule (the kernel does
-   not export its size), and `live` after every connection closed.
-
-## Reading the call rows
-
-The first-call target compares a JavaScript call with a C loop that touches
-nothing but the kernel. Two rows of the same run bound what any JavaScript
-API can do on a connection's first call: the addon alone on a socket nobody
-has touched (one N-API call and the read of `socket._handle.fd`, no lib/ code)
-and Node's own first `socket.remoteAddress` (getpeername through Node's
-internal binding, then a string). Whenever the first row is above 1.3×, so
-is every JavaScript API built on the addon. What `getRealPeer` adds on top
-is decoding the 20 bytes into a frozen `{address, port, family}` and caching
-it under the socket and under its native handle (so that the TLS socket, its
-raw socket and HTTP/2 objects sharing the connection make no second
-syscall). Tried and measured in this bench, and not kept: formatting the
-address in C (`inet_ntop` and an N-API string) was slower than the JS
-decoder; a symbol property on the socket instead of the WeakMap was no faster.
-
-With the instruction clock the pieces can be told apart. The addon-alone
-rows are the syscall's 1,300 instructions plus about 800 for the N-API call
-(argument conversions, the typed array, the return value); `addon, failing
-optname` shows that even a call whose getsockopt fails early and that builds
-nothing is 1.4× the C loop, so no N-API addon can meet 1.3×. The
-first-call step rows are loops of their own, which V8 compiles and inlines
-each its own way, so they do not add up to getRealPeer's first call (the
-step with the cache insertions has come out above the whole call); read
-them one against the other. The decoder step against the addon-alone row
-is most of what lib/ adds: building the frozen `{address, port, family}`,
-more than the cache insertions or the checks around them. Exploratory
-variants in one instruction-clock run on 2026-12-02 (not part of
-bench/run.sh) split the decoder further: the dotted-quad string about 600
-instructions, `Object.freeze` about 460; a table of "0".."255" strings
-instead of number formatting saved about 50. V8 Fast API calls, which would skip
-most of the N-API cost, are not open to addons in Node 20.
-"""
+def page(d, command, date, env, body):
+    """RESULTS.md: the tables inside the method's prose."""
+    if d.get("clock") == "icount":
+        # a paragraph of its own; the wall-clock note continues the one before
+        vm_flags, vcpus, clock = " --icount", "one vCPU", "\n" + template("clock-icount.md")
+    else:
+        vm_flags, vcpus, clock = "", "2 vCPUs", template("clock-wall.md")
+    return Template(template("page.md")).substitute(
+        command=command, date=date, environment=env, results=body,
+        vm_flags=vm_flags, vcpus=vcpus, clock=clock)
 
 
 def main():
@@ -440,15 +312,7 @@ def main():
     print(env + "\n\n" + body)
     if a.write:
         with open(a.write, "w") as f:
-            f.write("# kgwttm benchmarks\n\n")
-            f.write("Produced by `%s` on %s (UTC). Re-run it to reproduce; raw JSON of a run is left in "
-                    "`bench/.out/last.json`.\n\n" % (a.command, a.date))
-            if d.get("clock") == "icount":
-                clock = METHOD_HEAD % (" --icount", "one vCPU") + "\n" + CLOCK_ICOUNT
-            else:
-                clock = METHOD_HEAD % ("", "2 vCPUs") + CLOCK_WALL
-            f.write(env + "\n\n## Results\n\n" + body + "\n" + clock + "\n" + METHOD)
-
+            f.write(page(d, a.command, a.date, env, body))
 
 if __name__ == "__main__":
     main()
