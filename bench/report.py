@@ -159,6 +159,16 @@ def tables(d):
             row("| connections/s, no module but the tracer on the same hooks (the hooking alone) ÷ not loaded | %s | %s | %s | | |"
                 % (fmt(r["probes_only_vs_unloaded"]["median"], 3), rng(r["probes_only_vs_unloaded"], 3),
                    fmt_ci(median_ci(ratios(pr["probes_only"], pr["unloaded"])))))
+        if "bpf" in pr:
+            # A backend whose counters saw no client measured nothing: no verdict.
+            bpf_ok = s["bpf_checks"]["with_option"] > 0
+            bpf_verdict = lambda ci, lo: verdict_ci(ci, lo) if bpf_ok else "**invalid**: it captured no client"
+            bu, bu_ci = r["bpf_vs_unloaded"], median_ci(ratios(pr["bpf"], pr["unloaded"]))
+            row("| connections/s, BPF backend attached (kgwttm-bpf, no module) ÷ not loaded | %s | %s | %s | ≥ 0.98 | %s |"
+                % (fmt(bu["median"], 3), rng(bu, 3), fmt_ci(bu_ci), bpf_verdict(bu_ci, 0.98)))
+            bl, bl_ci = r["bpf_vs_loaded"], median_ci(ratios(pr["bpf"], pr["loaded"]))
+            row("| connections/s, BPF backend ÷ kgwttm loaded (paired per round) | %s | %s | %s | ≥ 1.00 | %s |"
+                % (fmt(bl["median"], 3), rng(bl, 3), fmt_ci(bl_ci), bpf_verdict(bl_ci, 1.0)))
         for name in s.get("peers", {}):
             peer = pr["peer:" + name]
             pv = s["peers"][name]["vs_unloaded"]
@@ -187,7 +197,8 @@ def tables(d):
         row("| %s | median | min – max |" % u["abs"])
         row("|---|---|---|")
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
-                         ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks")] + \
+                         ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks"),
+                         ("bpf", "the BPF backend attached, no module")] + \
                 [(k, "peer `%s` loaded" % k[len("peer:"):]) for k in cps if k.startswith("peer:")]:
             if k not in cps:
                 continue
@@ -201,7 +212,7 @@ def tables(d):
                 % (fmt(statistics.median(per["unloaded"]), 0),
                    "%s – %s" % (fmt(min(per["unloaded"]), 0), fmt(max(per["unloaded"]), 0))))
             for k, label in [("loaded", "kgwttm loaded"), ("rewrite_off", "kgwttm loaded, rewrite_getname=0"),
-                             ("probes_only", "the tracer on the same hooks")] + \
+                             ("probes_only", "the tracer on the same hooks"), ("bpf", "the BPF backend")] + \
                     [(k, "peer `%s`" % k[len("peer:"):]) for k in per if k.startswith("peer:")]:
                 if k in per:
                     row("| instructions added per connection, %s (median of the per-round differences) | %s | |"
@@ -214,6 +225,16 @@ def tables(d):
         row("Checks over the %d connections made with the module loaded: every one captured (%d short), "
             "%d probe misses, live entries back to 0 after each run (highest left: %d)."
             % (ck["churned"], ck["with_option_short"], ck["missed"], ck["live_after_max"]))
+        if "bpf_checks" in s:
+            bc = s["bpf_checks"]
+            row("")
+            row("Checks over the %d connections made with the BPF backend attached (kgwttm-bpf status): "
+                "%d clients captured (%d short), live entries back to 0 after each run (highest left: %d).%s"
+                % (bc["churned"], bc["with_option"], bc["with_option_short"], bc["live_after_max"],
+                   "" if bc["with_option"] else " **It captured no client: its rows measure nothing.**"))
+        if "bpf_skipped" in s:
+            row("")
+            row("The BPF backend was left out of these rounds: %s." % s["bpf_skipped"])
         row("")
     if "scale" in d:
         sc = d["scale"]
@@ -290,6 +311,7 @@ def main():
     ap.add_argument("--date", default="")
     ap.add_argument("--commit", default="")
     ap.add_argument("--ko-sha", default="")
+    ap.add_argument("--bpf-sha", default="", help="of the BPF backend's kgwttm.bpf.o")
     ap.add_argument("--host-load", default="")
     ap.add_argument("--host-cpus", default="")
     ap.add_argument("--peer-note", action="append", default=[],
@@ -297,9 +319,10 @@ def main():
     a = ap.parse_args()
     with open(a.json) as f:
         d = json.load(f)
-    env = ("Run %s; command `%s`; commit %s (kgwttm.ko sha256 %s…); guest kernel %s, %s vCPUs, %s, %s MiB, "
+    shas = "kgwttm.ko sha256 %s…" % a.ko_sha + (", kgwttm.bpf.o sha256 %s…" % a.bpf_sha if a.bpf_sha else "")
+    env = ("Run %s; command `%s`; commit %s (%s); guest kernel %s, %s vCPUs, %s, %s MiB, "
            "node %s; host %s CPUs, load average at start %s; whole guest run %s s."
-           % (a.date, a.command, a.commit, a.ko_sha, d["kernel"], d["cpus"],
+           % (a.date, a.command, a.commit, shas, d["kernel"], d["cpus"],
               "guest clock counting instructions (icount)" if d.get("clock") == "icount" else "wall-clock guest time",
               d["mem_kib"] // 1024,
               d["node"], a.host_cpus, a.host_load, d["elapsed_s"]))

@@ -20,6 +20,10 @@
 # that the module's slab cache keeps its own line in /proc/slabinfo.
 # The raw JSON of the last run is kept in bench/.out/last.json.
 #
+# The connection-setup rounds include the BPF backend (bpf/), attached with
+# kgwttm-bpf while no module is loaded; bench/run.sh builds it like the
+# module, from a copy of its own, and the report quotes its object's sha256.
+#
 # --peer PATH.ko (repeatable) adds that module as one more configuration of
 # the connection-setup rounds, loaded alone (no kgwttm), e.g. a classic TOA
 # module built by bench/peers/build-dpvs-toa.sh, or an older kgwttm.ko.
@@ -56,17 +60,24 @@ if ! ls build/Release/*.node >/dev/null 2>&1 || [ ! -f dist/index.js ]; then
 	step "building everything (sh test/build.sh)"
 	sh test/build.sh
 fi
-step "kmod (a private build), real-stack simulator, bench/c"
-# The module is built from a copy of kmod/ of its own, so a build someone
-# else runs in kmod/ meanwhile cannot hand the VM a half-written .ko.
+step "kmod and the BPF backend (private builds), real-stack simulator, bench/c"
+# The module and the BPF backend are built from copies of kmod/ and bpf/ of
+# their own, so a build someone else runs in kmod/ or bpf/ meanwhile cannot
+# hand the VM a half-written .ko or loader.  bpf/Makefile reaches the parser
+# through ../kmod: in the copies, that is the module's copy.
 OUT=bench/.out
-rm -rf "$OUT/kmod" && mkdir -p "$OUT/kmod"
+rm -rf "$OUT/kmod" "$OUT/bpf" && mkdir -p "$OUT/kmod" "$OUT/bpf"
 cp -r kmod/Kbuild kmod/Makefile kmod/VERSION kmod/uapi kmod/*.c kmod/*.h "$OUT/kmod/"
+cp -r bpf/Makefile bpf/*.c bpf/*.h bpf/shim "$OUT/bpf/"
 make -s -C "$OUT/kmod" KERNELDIR="$KERNELDIR" >&2
+make -s -C "$OUT/bpf" >&2
 make -s -C test/lbsim/realstack >&2
 make -s -C bench/c >&2
 cp "$OUT/kmod/kgwttm.ko" "$OUT/kgwttm.ko"
 KO_SHA=$(sha256sum "$OUT/kgwttm.ko" | cut -c1-12)
+# The loader embeds the programs (a libbpf skeleton of kgwttm.bpf.o).
+cp "$OUT/bpf/build/kgwttm-bpf" "$OUT/kgwttm-bpf"
+BPF_SHA=$(sha256sum "$OUT/bpf/build/kgwttm.bpf.o" | cut -c1-12)
 
 # Peers get private copies too, named after their file (peer-NAME.ko).
 # A peer's PATH.ko.source (one line, written by bench/peers/build-*.sh) says
@@ -83,7 +94,7 @@ for p in $PEERS; do
 done
 export KGWTTM_BENCH_PEERS="$PEER_PATHS"
 
-export KGWTTM_BENCH_KO="$ROOT/$OUT/kgwttm.ko" KGWTTM_BENCH_CLOCK=$CLOCK
+export KGWTTM_BENCH_KO="$ROOT/$OUT/kgwttm.ko" KGWTTM_BENCH_BPF="$ROOT/$OUT/kgwttm-bpf" KGWTTM_BENCH_CLOCK=$CLOCK
 [ "$QUICK" = 1 ] && export KGWTTM_BENCH_QUICK=1
 [ -n "$ONLY" ] && export KGWTTM_BENCH_ONLY="$ONLY"
 
@@ -104,10 +115,10 @@ sed -n 's/^BENCH_JSON //p' "$OUT/guest.out" >"$OUT/last.json"
 [ -s "$OUT/last.json" ] || { cat "$OUT/guest.out" >&2; echo "bench/run.sh: no result" >&2; exit 1; }
 
 COMMIT=$(git rev-parse --short HEAD)
-DIRTY=$(git status --porcelain -- kmod lib src bench | grep -q . && echo "+uncommitted" || true)
+DIRTY=$(git status --porcelain -- kmod bpf lib src bench | grep -q . && echo "+uncommitted" || true)
 set -- python3 bench/report.py "$OUT/last.json" \
 	--command "bench/run.sh${ARGS:+ $ARGS}" --date "$START" --commit "$COMMIT$DIRTY" \
-	--ko-sha "$KO_SHA" --host-load "$LOAD" --host-cpus "$(nproc)"
+	--ko-sha "$KO_SHA" --bpf-sha "$BPF_SHA" --host-load "$LOAD" --host-cpus "$(nproc)"
 # One --peer-note per peer (the notes are lines; no word splitting inside one).
 OLDIFS=$IFS IFS='
 '

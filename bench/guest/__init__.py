@@ -12,7 +12,8 @@ absolute numbers in this VM (QEMU TCG on a shared host) drift by ±15% or more.
   call    getRealPeer first call / cached call vs socket.remoteAddress and vs a
           bare C getsockopt(SOL_IP, 1345) loop (bench/call.mjs, bench/c/peerbench)
   setup   new connections/s through the real-stack simulator: module loaded,
-          loaded with rewrite_getname=0, not loaded (loadgen + acceptsrv)
+          loaded with rewrite_getname=0, not loaded, the tracer alone on the
+          module's hooks, the BPF backend attached instead (loadgen + acceptsrv)
   bulk    one connection's throughput, loaded vs not loaded (bench/c/bulk)
   scale   getsockopt lookup cost with 1k / 10k / 100k tracked connections open,
           as a ratio to getsockopt(SOL_IP, IP_TTL) measured in the same rounds
@@ -20,6 +21,8 @@ absolute numbers in this VM (QEMU TCG on a shared host) drift by ±15% or more.
           that it is not merged into another cache), live back to 0 after churn
 
 Environment: KGWTTM_BENCH_KO (the .ko to load; default kmod/kgwttm.ko),
+KGWTTM_BENCH_BPF (the BPF backend's loader; default bpf/build/kgwttm-bpf),
+KGWTTM_BENCH_PEERS (more modules for the setup rounds, ':'-separated),
 KGWTTM_BENCH_QUICK=1 (small counts: checks the machinery, numbers meaningless),
 KGWTTM_BENCH_ONLY=call,setup,... (a subset).
 

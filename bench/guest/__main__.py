@@ -6,8 +6,8 @@ import os
 import time
 
 from . import bulk, call, connsetup, scale
-from .backend import module_loaded, module_set
-from .bed import KO, ONLY, QUICK, SETUP
+from .backend import backend_set, loaded
+from .bed import BPF_LOADER, KO, ONLY, QUICK, SETUP
 from .procs import log, sh
 
 
@@ -31,10 +31,11 @@ def main():
         # icount: guest time counts guest instructions (bench/run.sh's default)
         "clock": os.environ.get("KGWTTM_BENCH_CLOCK", "wall"),
         "ko": KO,
+        "bpf_loader": BPF_LOADER,
     }
     sysctls()
-    if module_loaded():
-        module_set(None)
+    if loaded():
+        backend_set(None)
     sh(SETUP, "up")
     try:
         for name, fn in [("call", call.run), ("setup", connsetup.run), ("bulk", bulk.run),
@@ -47,8 +48,8 @@ def main():
             result[name]["elapsed_s"] = round(time.time() - t0, 1)
             log("== %s done in %.0f s" % (name, time.time() - t0))
     finally:
-        if module_loaded():
-            module_set(None)
+        if loaded():
+            backend_set(None)
         sh(SETUP, "down", check=False)
     result["elapsed_s"] = round(time.time() - t_start, 1)
     print("BENCH_JSON " + json.dumps(result), flush=True)

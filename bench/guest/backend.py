@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""The backend under test: loading and unloading kgwttm.ko (or a peer
-module), and what it reports (/proc/net/kgwttm, its slab cache).
+"""The backend under test: kgwttm.ko loaded, a peer module instead, the BPF
+backend attached (bpf/, through its loader kgwttm-bpf), or none, never two at
+once; and what it reports (/proc/net/kgwttm or kgwttm-bpf status, the
+module's slab cache).
 """
 import os
 import time
 
-from .bed import KO, QUICK, TRUSTED_NETS
+from .bed import BPF_LOADER, KO, QUICK, TRUSTED_NETS
 from .procs import sh
 
 # Steady state before measuring: the kprobe optimizer turns int3 probes
@@ -13,48 +15,88 @@ from .procs import sh
 SETTLE = 0.2 if QUICK else 1.0
 
 
+BPF_PIN = "/sys/fs/bpf/kgwttm"     # kgwttm-bpf's pins while attached
+
+
 def module_loaded():
     return os.path.exists("/sys/module/kgwttm")
 
 
+def bpf_attached():
+    return os.path.exists(BPF_PIN)
+
+
 _peer_loaded = None     # the module name of the peer loaded now, if any
+
+
+def loaded():
+    return bool(module_loaded() or bpf_attached() or _peer_loaded)
+
+
+def bpf_missing():
+    """Why this kernel cannot run the BPF backend (README: Without a kernel
+    module), or None."""
+    if tuple(int(n) for n in os.uname().release.split(".")[:2]) < (5, 10):
+        return "kernel %s is older than 5.10" % os.uname().release
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return "no kernel BTF (/sys/kernel/btf/vmlinux)"
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "no cgroup v2 at /sys/fs/cgroup"
+    if not os.path.ismount("/sys/fs/bpf"):
+        return "no bpffs at /sys/fs/bpf"
+    return None
 
 
 def module_name(path):
     return sh("modinfo", "-F", "name", path).stdout.strip()
 
 
-def module_set(params):
-    """params None: not loaded; a list: kgwttm with those insmod parameters
+def backend_set(params):
+    """params None: none; a list: kgwttm with those insmod parameters
     besides trusted_nets; ("peer", path): that module instead (a kgwttm build
-    gets trusted_nets too).  Always reloads."""
+    gets trusted_nets too); "bpf": the BPF backend, attached to the cgroup v2
+    root with the same trusted_nets.  Always reloads: whatever answered
+    before is unloaded or detached first, so two never answer together."""
     global _peer_loaded
     if _peer_loaded:
         sh("rmmod", _peer_loaded)
         _peer_loaded = None
     if module_loaded():
         sh("rmmod", "kgwttm")
-    if isinstance(params, tuple):
+    if bpf_attached():
+        sh(BPF_LOADER, "detach")
+    nets = "trusted_nets=" + TRUSTED_NETS
+    if params == "bpf":
+        sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS)
+    elif isinstance(params, tuple):
         name = module_name(params[1])
-        sh("insmod", params[1], *([TRUSTED_NETS] if name == "kgwttm" else []))
+        sh("insmod", params[1], *([nets] if name == "kgwttm" else []))
         _peer_loaded = name
     elif params is not None:
-        sh("insmod", KO, TRUSTED_NETS, *params)
+        sh("insmod", KO, nets, *params)
+    if bpf_attached() and (module_loaded() or _peer_loaded):
+        raise RuntimeError("the BPF backend is attached beside a module")
     time.sleep(SETTLE)
 
 
 def counters():
+    """The answering backend's counters ({} when none): the module's
+    /proc/net/kgwttm, or the same names from kgwttm-bpf status."""
+    if bpf_attached():
+        lines = sh(BPF_LOADER, "status").stdout.splitlines()
+    else:
+        try:
+            with open("/proc/net/kgwttm") as f:
+                lines = f.read().splitlines()
+        except FileNotFoundError:
+            lines = []
     c = {}
-    try:
-        with open("/proc/net/kgwttm") as f:
-            for line in f:
-                k, _, v = line.strip().partition(" ")
-                try:
-                    c[k] = int(v)
-                except ValueError:
-                    c[k] = v
-    except FileNotFoundError:
-        pass
+    for line in lines:
+        k, _, v = line.strip().partition(" ")
+        try:
+            c[k] = int(v)
+        except ValueError:
+            c[k] = v
     return c
 
 

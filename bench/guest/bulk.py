@@ -6,7 +6,7 @@ import json
 import subprocess
 
 from ..summaries import ratios, summary
-from .backend import module_set
+from .backend import backend_set
 from .bed import BULK, QUICK, RS4
 from .procs import as_lb, lb_env, log, sh
 from .tracer import KPROBED, ProbeHits
@@ -18,7 +18,7 @@ else:
 
 
 def bulk_once(params, secs, port=7301, hits=None):
-    module_set(params)
+    backend_set(params)
     rcv = subprocess.Popen([BULK, "recv", RS4, str(port)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = rcv.stderr.readline()
@@ -54,7 +54,7 @@ def run():
                     hits_per_run.append(x["probe_hits"])
                     mb_per_run.append(x["bytes"] / 1e6)
             log("bulk round %d: %s probe hits %s" % (r + 1, " ".join(line), hits_per_run[-1]))
-    module_set(None)
+    backend_set(None)
     return {
         "rounds": R, "seconds": S,
         "mb_per_s": {k: summary(v) for k, v in mbs.items()},

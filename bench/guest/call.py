@@ -6,7 +6,7 @@ bench/c/peerbench), with the module loaded.
 import time
 
 from ..summaries import ratios, summary
-from .backend import module_set
+from .backend import backend_set
 from .bed import CALL_JS, HOLDCONNS, PEERBENCH, QUICK, RS4
 from .procs import Peer, as_lb, lb_env, log, ns_of, open_conns
 
@@ -33,7 +33,7 @@ def run():
     # run), and a server's steady state is what the ratios are about.
     W = CALL["warmup"]
     total = (R + W) * B
-    module_set([])
+    backend_set([])
     cpb = Peer([PEERBENCH, RS4, "7101"], ready="listening")
     node = Peer(["node", CALL_JS, RS4, "7102"], ready="listening")
     holder = Peer(as_lb(HOLDCONNS), env=lb_env())
@@ -120,5 +120,5 @@ def run():
         holder.close()
         node.close()
         cpb.close()
-        module_set(None)
+        backend_set(None)
 

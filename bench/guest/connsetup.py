@@ -8,7 +8,7 @@ import os
 import subprocess
 
 from ..summaries import ratios, summary
-from .backend import counters, module_set, wait_live_zero
+from .backend import backend_set, bpf_missing, counters, wait_live_zero
 from .bed import ACCEPTSRV, LOADGEN, QUICK, RS4
 from .procs import as_lb, lb_env, log, pinned, sh
 from .tracer import ProbeHits
@@ -22,10 +22,12 @@ else:
 
 # "probes": not loaded, but trace kprobes/kretprobes on the functions the
 # module probes: what the probing mechanism costs without kgwttm's handlers.
+# "bpf": the BPF backend (bpf/) attached instead of the module (issue 14),
+# unless this kernel lacks what it needs.
 # "peer:NAME": another module (bench/run.sh --peer), e.g. a classic TOA module.
 PEERS = [p for p in os.environ.get("KGWTTM_BENCH_PEERS", "").split(os.pathsep) if p]
 SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None),
-                 ("probes_only", "probes")] + \
+                 ("probes_only", "probes"), ("bpf", "bpf")] + \
     [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
 
 
@@ -33,7 +35,7 @@ def setup_once(params, n, inflight, port=7201):
     if params == "probes":          # the not-loaded run, with trace kprobes on
         with ProbeHits(like_module=True):
             return setup_once(None, n, inflight, port)
-    module_set(params)
+    backend_set(params)
     before = counters()
     # The server and the load generator each pinned to a vCPU of their own:
     # left to the scheduler, runs fell into two modes (about 700 and 1,250
@@ -55,7 +57,7 @@ def setup_once(params, n, inflight, port=7201):
         raise RuntimeError("loadgen errors: %s" % p.stdout)
     after = counters()
     res = {"cps": lg["conns_per_s"], "p50_ms": lg["p50_ms"], "p99_ms": lg["p99_ms"]}
-    if isinstance(params, list):
+    if isinstance(params, list) or params == "bpf":     # kgwttm.ko or kgwttm-bpf
         res["with_option"] = after.get("with_option", 0) - before.get("with_option", 0)
         res["missed"] = after.get("missed", 0) - before.get("missed", 0)
         res["live_after"], res["live_wait_s"] = wait_live_zero()
@@ -64,14 +66,21 @@ def setup_once(params, n, inflight, port=7201):
 
 def run():
     R, N, C = SETUP_CFG["rounds"], SETUP_CFG["conns"], SETUP_CFG["inflight"]
-    names = [c[0] for c in SETUP_CONFIGS]
+    bpf_skipped = bpf_missing()
+    configs = [c for c in SETUP_CONFIGS if not (bpf_skipped and c[0] == "bpf")]
+    if bpf_skipped:
+        log("setup: the BPF backend left out: %s" % bpf_skipped)
+    names = [c[0] for c in configs]
     cps = {k: [] for k in names}
     checks = {"with_option_short": 0, "missed": 0, "live_after_max": 0, "churned": 0}
-    for name, params in SETUP_CONFIGS:      # warm-up, one of each
+    # the same over the BPF backend's runs (kgwttm-bpf status): a backend
+    # that attached but captured nothing cannot pass
+    bpf_checks = {"with_option": 0, "with_option_short": 0, "live_after_max": 0, "churned": 0}
+    for name, params in configs:            # warm-up, one of each
         setup_once(params, N // 2, C)
     for r in range(R):
-        k = len(SETUP_CONFIGS)
-        order = SETUP_CONFIGS[r % k:] + SETUP_CONFIGS[:r % k]
+        k = len(configs)
+        order = configs[r % k:] + configs[:r % k]
         if (r // k) % 2:
             order.reverse()
         line = []
@@ -84,9 +93,14 @@ def run():
                 checks["missed"] += x["missed"]
                 checks["live_after_max"] = max(checks["live_after_max"], x["live_after"])
                 checks["churned"] += N
+            elif params == "bpf":
+                bpf_checks["with_option"] += x["with_option"]
+                bpf_checks["with_option_short"] += max(0, N - x["with_option"])
+                bpf_checks["live_after_max"] = max(bpf_checks["live_after_max"], x["live_after"])
+                bpf_checks["churned"] += N
         log("setup round %d: %s" % (r + 1, " ".join(line)))
-    module_set(None)
-    return {
+    backend_set(None)
+    res = {
         "rounds": R, "conns": N, "inflight": C,
         "cps": {k: summary(v) for k, v in cps.items()},
         "ratio": {
@@ -100,4 +114,10 @@ def run():
         "checks": checks,
         "per_round": cps,
     }
-
+    if bpf_skipped:
+        res["bpf_skipped"] = bpf_skipped
+    else:
+        res["ratio"]["bpf_vs_unloaded"] = summary(ratios(cps["bpf"], cps["unloaded"]))
+        res["ratio"]["bpf_vs_loaded"] = summary(ratios(cps["bpf"], cps["loaded"]))
+        res["bpf_checks"] = bpf_checks
+    return res

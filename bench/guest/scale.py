@@ -8,7 +8,7 @@ import os
 import time
 
 from ..summaries import ratios, summary
-from .backend import counters, module_set, slab, slab_alias, wait_live_zero
+from .backend import counters, backend_set, slab, slab_alias, wait_live_zero
 from .bed import HOLDCONNS, PEERBENCH, QUICK, RS4
 from .procs import Peer, as_lb, lb_env, log, ns_of, open_conns
 
@@ -26,7 +26,7 @@ SCALE_PORTS = [7401, 7402, 7403, 7404]
 
 def run():
     R, S, P = SCALE["rounds"], SCALE["sample"], SCALE["passes"]
-    module_set([])
+    backend_set([])
     out = {"levels": [], "slab_cache": slab_alias(), "entry_bytes": counters().get("entry_bytes")}
     slab0 = slab()
     out["slab_at_load"] = slab0
@@ -100,6 +100,6 @@ def run():
     finally:
         holder.close()
         srv.close()
-    module_set(None)
+    backend_set(None)
     return out
 
