@@ -37,13 +37,14 @@ class ProbeHits:
             self._define("%s:kgwttm_bench/%s %s" % (kind, fn, fn))
         with open(TRACING + "/tracing_on", "w") as f:
             f.write("0")            # hits are counted with the ring buffer off
-        with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
-            f.write("1")
-        if self.like_module:
-            for event in MODULE_EVENTS:
-                with open(TRACING + "/" + event, "w") as f:
-                    f.write("1")
+        self._enable("1")
         return self
+
+    def _enable(self, on):
+        """Our trace kprobes, and with like_module the module's events, on ("1") or off."""
+        for event in ["events/kgwttm_bench/enable"] + (list(MODULE_EVENTS) if self.like_module else []):
+            with open(TRACING + "/" + event, "w") as f:
+                f.write(on)
 
     def _probed(self):
         return [fn for fn in KPROBED if not (self.like_module and fn == "tcp_v4_destroy_sock")]
@@ -58,12 +59,7 @@ class ProbeHits:
         return hits
 
     def __exit__(self, *exc):
-        with open(TRACING + "/events/kgwttm_bench/enable", "w") as f:
-            f.write("0")
-        if self.like_module:
-            for event in MODULE_EVENTS:
-                with open(TRACING + "/" + event, "w") as f:
-                    f.write("0")
+        self._enable("0")
         for fn in self._probed():
             self._define("-:kgwttm_bench/%s" % fn)
 
