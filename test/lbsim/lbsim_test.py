@@ -5,12 +5,15 @@ Linux 6.18 kernel on lbsim0, so their checksums are the kernel's own), option
 encoders against README.md's wire-format table, the option-case table against a strict
 reference parser, and the TCP state machine against a scripted peer.
 Run by test/host/05-lbsim-unit.test.sh; prints TAP."""
+import ast
+import ipaddress
 import os
 import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, '..', 'lib')]
+import cli  # noqa: E402  (the command line's parsing, not re-exported)
 import lbsim  # noqa: E402
 from tap import TAP  # noqa: E402
 
@@ -123,17 +126,17 @@ def reference_client(area):
     for kind, body in lbsim.walk_options(area):
         n = len(body) + 2
         if (kind, n) in ((254, 8), (200, 8)):
-            return (lbsim.ipaddress.ip_address(body[2:6]).compressed,
+            return (ipaddress.ip_address(body[2:6]).compressed,
                     struct.unpack('!H', body[:2])[0])
         if (kind, n) in ((254, 20), (253, 20)):
-            return (lbsim.ipaddress.ip_address(body[2:18]).compressed,
+            return (ipaddress.ip_address(body[2:18]).compressed,
                     struct.unpack('!H', body[:2])[0])
         if (kind, n) == (254, 22):
             for order in ('little', 'big'):
                 af = int.from_bytes(body[:2], order)
                 if af in (2, 10):
                     addr = body[4:8] if af == 2 else body[4:20]
-                    return (lbsim.ipaddress.ip_address(addr).compressed,
+                    return (ipaddress.ip_address(addr).compressed,
                             struct.unpack('!H', body[2:4])[0])
             return None
     return None
@@ -237,16 +240,39 @@ def _():
 
 @t.test('CLI: --format names and hex, --client family checked')
 def _():
-    opt, raw = lbsim._case_option('ttm6be', ('2001:db8::9', 80), False)
+    opt, raw = cli._case_option('ttm6be', ('2001:db8::9', 80), False)
     assert opt == lbsim.ttm_peer(10, '2001:db8::9', 80, 'big') and not raw
-    assert lbsim._case_option('hex:fe0a', None, True) == (H('fe0a'), True)
-    assert lbsim._case_option('truncated', None, False)[1] is True
-    assert lbsim._parse_hostport('[fd00:200::1]:8080') == ('fd00:200::1', 8080)
+    assert cli._case_option('hex:fe0a', None, True) == (H('fe0a'), True)
+    assert cli._case_option('truncated', None, False)[1] is True
+    assert cli._parse_hostport('[fd00:200::1]:8080') == ('fd00:200::1', 8080)
     try:
-        lbsim._case_option('toa4', ('::1', 3), False)
+        cli._case_option('toa4', ('::1', 3), False)
     except ValueError:
         pass
     else:
         raise AssertionError('toa4 with an IPv6 client accepted')
+
+
+# Each part of lbsim, and the parts it may import: those before it, never one
+# after (STYLE.md: leaves parse or print, and the owners call them).
+PARTS = {'packet': set(), 'options': {'packet'}, 'hostnet': set(),
+         'tcp': {'packet', 'options', 'hostnet'}, 'capture': {'packet', 'hostnet'},
+         'cli': {'packet', 'options', 'hostnet', 'tcp', 'capture'},
+         'lbsim': {'packet', 'options', 'hostnet', 'tcp', 'capture', 'cli'}}
+
+
+@t.test('the parts import one way: packet and hostnet are leaves, lbsim.py only re-exports')
+def _():
+    for part, allowed in PARTS.items():
+        with open(os.path.join(HERE, part + '.py')) as f:
+            tree = ast.parse(f.read())
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        used = names & (set(PARTS) | {'lbsim_test'})
+        assert used <= allowed, '%s.py imports %s' % (part, sorted(used - allowed))
+    on_disk = {name[:-3] for name in os.listdir(HERE)
+               if name.endswith('.py') and name != 'lbsim_test.py'}
+    assert on_disk == set(PARTS), 'parts not in the table: %s' % sorted(on_disk ^ set(PARTS))
 
 sys.exit(t.end())
