@@ -13,7 +13,7 @@ not CIDRs stops the load with a message naming the bad entry.
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../lib'))
 import kmodtest as k  # noqa: E402
 
 t = k.suite()

@@ -10,7 +10,7 @@ the client, once, and the untrusted and no-option cases stay what they are.
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../lib'))
 import kmodtest as k  # noqa: E402
 
 t = k.suite()

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../lib'))
 import kmodtest as k  # noqa: E402
 
 t = k.suite()

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../lib'))
 import kmodtest as k  # noqa: E402
 
 RS_DIR = os.path.join(k.ROOT, 'test', 'lbsim', 'realstack')

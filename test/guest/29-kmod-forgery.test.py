@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../../kmod/tests'))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '../lib'))
 import kmodtest as k  # noqa: E402
 
 t = k.suite()

@@ -27,7 +27,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(HERE, '../../kmod/tests'), os.path.join(HERE, '../lib')]
+sys.path.insert(0, os.path.join(HERE, '../lib'))
 import kmodtest as k  # noqa: E402
 import nginxtest as n  # noqa: E402
 

@@ -4,7 +4,7 @@
 
 Applications must not be able to tell the backends apart, so the suites that
 check behaviour run a second time here with KGWTTM_BACKEND=bpf: kmodtest
-(kmod/tests/kmodtest.py) and the Node fixtures then attach bpf/ with
+(test/lib/kmodtest.py) and the Node fixtures then attach bpf/ with
 kgwttm-bpf where they would load kgwttm.ko, and read its counters and
 settings through kgwttm-bpf status and params. Same assertions, same
 servers, same load-balancer simulators. Each suite's points are this

@@ -1,9 +1,9 @@
-# SPDX-License-Identifier: GPL-2.0-only
+# SPDX-License-Identifier: MIT
 """kmodtest — what the kgwttm guest suites (test/guest/2*-kmod-*.test.py) share:
 loading the module with parameters, its /proc counters, the kernel log, and
 servers on the simulator's RS addresses. Python 3 standard library only.
 
-    import kmodtest as k              # after sys.path has kmod/tests
+    import kmodtest as k              # after sys.path has test/lib
     with k.Module(formats='200:8'):   # insmod $KGWTTM_KO formats=200:8
                                       #   trusted_nets=<test/lbsim/trusted_nets>
         k.stats()['live']             # /proc/net/kgwttm as a dict
@@ -25,7 +25,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 _UNSET = '(KGWTTM_KO is not set: run the suite through test/vm/run)'
 KO = os.environ.get('KGWTTM_TEST_KO') or os.environ.get('KGWTTM_KO') or _UNSET
 TESTBED_KO = os.environ.get('KGWTTM_TESTBED_KO') or _UNSET
-sys.path[:0] = [os.path.join(ROOT, 'test', 'lbsim'), os.path.join(ROOT, 'test', 'lib')]
+sys.path.insert(0, os.path.join(ROOT, 'test', 'lbsim'))  # tap, ttm_abi: beside this file
 import lbsim  # noqa: E402,F401  (re-exported for the suites)
 from lbsim import Sysctl, listen, netstat  # noqa: E402,F401  (re-exported for the suites)
 from tap import TAP  # noqa: E402,F401
