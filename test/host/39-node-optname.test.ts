@@ -2,15 +2,13 @@
 // The optname asked: 1345, or the loaded module's optname= parameter (it moves
 // when Alibaba's vtoa holds 1344-1347), or what the application sets.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 
 import { DEFAULT_OPTNAME, getRealPeer, setOptname } from '../../lib/index.js';
 import { binding } from '../../lib/binding.js';
 import { loadedModuleOptname } from '../../lib/module-status.js';
+import { fakeHost, fakeLoadedHost } from '../lib/cli-fixtures.js';
 import { connectPair, countSyscalls } from '../lib/node-fixtures.js';
 
 t.test('without the module the ABI optname 1345 is asked', async (t) => {
@@ -36,13 +34,8 @@ t.test('setOptname moves the optname for the next connections; undefined moves i
 });
 
 t.test('a loaded module’s optname parameter is the default', async (t) => {
-  const sys = mkdtempSync(join(tmpdir(), 'kgwttm-sys-'));
-  t.teardown(() => rmSync(sys, { recursive: true, force: true }));
-  t.equal(loadedModuleOptname({ sys }), 1345, 'no module: 1345');
-  mkdirSync(join(sys, 'module', 'kgwttm', 'parameters'), { recursive: true });
-  t.equal(loadedModuleOptname({ sys }), 1345, 'a module without the parameter: 1345');
-  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'optname'), '1350\n');
-  t.equal(loadedModuleOptname({ sys }), 1350);
-  writeFileSync(join(sys, 'module', 'kgwttm', 'parameters', 'optname'), 'garbage\n');
-  t.equal(loadedModuleOptname({ sys }), 1345, 'an unreadable value: 1345');
+  t.equal(loadedModuleOptname(fakeHost(t)), 1345, 'no module: 1345');
+  t.equal(loadedModuleOptname(fakeLoadedHost(t, { optname: null })), 1345, 'a module without the parameter: 1345');
+  t.equal(loadedModuleOptname(fakeLoadedHost(t, { optname: '1350' })), 1350);
+  t.equal(loadedModuleOptname(fakeLoadedHost(t, { optname: 'garbage' })), 1345, 'an unreadable value: 1345');
 });

@@ -6,13 +6,13 @@
 // procfs/sysfs trees written for the test.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
-import { fakeLoadedHost, type FakeHost, type FakeHostOptions } from '../lib/cli-fixtures.js';
+import { fakeHost, fakeLoadedHost, type FakeHost, type FakeHostOptions } from '../lib/cli-fixtures.js';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
@@ -117,10 +117,8 @@ t.test('doctor on this host: exit 3 (not loaded), the optname free, JSON with ev
 });
 
 t.test('doctor with vtoa loaded (and so no kgwttm): exit 1, the conflict named', async (t) => {
-  const proc = mkdtempSync(join(tmpdir(), 'kgwttm-cli-'));
-  t.teardown(() => rmSync(proc, { recursive: true, force: true }));
-  writeFileSync(join(proc, 'modules'), 'vtoa 16384 0 - Live 0x0000000000000000\nnf_conntrack 1 0 - Live 0x0\n');
-  const run = kgwttm('doctor', '--json', '--proc', proc, '--sys', join(proc, 'sys'));
+  const { proc, sys } = fakeHost(t, { modules: 'vtoa 16384 0 - Live 0x0000000000000000\nnf_conntrack 1 0 - Live 0x0\n' });
+  const run = kgwttm('doctor', '--json', '--proc', proc, '--sys', sys);
   t.equal(run.code, 1, 'a failed check outranks "not loaded"');
   const named = byName(json(run).checks as Check[]);
   t.equal(named.loaded?.status, 'fail');

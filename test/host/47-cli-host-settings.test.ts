@@ -7,13 +7,12 @@
 // test/guest/45-cli.test.sh sets the real sysctls both ways.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 
 import { doctor, type Check } from '../../lib/cli/doctor.js';
-import { fakeLoadedHost, writeHostSettings, type FakeHostOptions } from '../lib/cli-fixtures.js';
+import { fakeHost, fakeLoadedHost, type FakeHostOptions } from '../lib/cli-fixtures.js';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
@@ -92,10 +91,7 @@ t.test('keepalive: the default 7200 s warns, naming the fix; under the LB\'s 900
 t.test('the three come last, after the module\'s checks, and in doctor\'s report without the module too', async (t) => {
   const loaded = await doctor({ ...fakeLoadedHost(t), probe, roundTrip });
   t.same(loaded.checks.slice(-3).map((check) => check.name), ['somaxconn', 'listen-queue', 'keepalive']);
-  const proc = mkdtempSync(join(tmpdir(), 'kgwttm-settings-'));
-  t.teardown(() => rmSync(proc, { recursive: true, force: true }));
-  writeHostSettings(proc, { somaxconn: 128, keepalive: 7200 });
-  const bare = await doctor({ proc, sys: join(proc, 'sys-none'), probe: async () => ({ answered: true, errno: 'ENOPROTOOPT' }), betweenSamples: async () => {} });
+  const bare = await doctor({ ...fakeHost(t, { somaxconn: 128, keepalive: 7200 }), probe: async () => ({ answered: true, errno: 'ENOPROTOOPT' }), betweenSamples: async () => {} });
   t.match(Object.fromEntries(bare.checks.map((check) => [check.name, check.status])), { loaded: 'fail', somaxconn: 'warn', 'listen-queue': 'ok', keepalive: 'warn' });
 });
 

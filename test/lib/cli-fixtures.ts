@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The CLI's view of a host with the module loaded, for host tests: a procfs
-// and a sysfs in a temporary folder, which `status` and `doctor` read through
-// their `proc` and `sys` options. The procfs also holds the sysctls and TCP
+// The CLI's and the library's view of a host, for host tests: a procfs and a
+// sysfs in a temporary folder, which `status`, `doctor` and module-status read
+// through their `proc` and `sys` options: fakeHost without the module,
+// fakeLoadedHost with it. The procfs also holds the sysctls and TCP
 // counters doctor's host-setting checks read (lib/cli/host-settings.ts), at
 // values it finds healthy unless a test says otherwise. fakeBpfHost is the
 // same host with the BPF backend attached instead: its pin folder, and a fake
@@ -11,9 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 
-export interface FakeHost {
+/** The procfs and sysfs roots of a fake host, removed when the test ends. */
+export interface FakeRoots {
   proc: string;
   sys: string;
+}
+
+export interface FakeHost extends FakeRoots {
   /** Rewrites /proc/net/kgwttm with these counters (the four option counters default to 0), as traffic would move them. */
   counters: (values: Record<string, number>) => void;
   /** Rewrites ListenOverflows and ListenDrops in /proc/net/netstat. */
@@ -32,11 +37,13 @@ export interface ListenCounts {
 }
 
 export interface FakeHostOptions {
-  /** The whole of /proc/modules; default: kgwttm alone. */
+  /** The whole of /proc/modules; default: kgwttm alone (fakeHost: nf_conntrack alone). */
   modules?: string;
   /** trusted_nets as sysfs shows it; default a load balancer subnet of each family, which doctor finds narrow enough. */
   trusted?: string;
   rewrite?: 'Y' | 'N';
+  /** The optname parameter as sysfs shows it, default 1345; null: a module without that parameter. */
+  optname?: string | null;
   counters?: Record<string, number>;
   /** net.core.somaxconn, default 4096 (the kernel's default since 5.4); null: no such file. */
   somaxconn?: number | null;
@@ -48,8 +55,8 @@ export interface FakeHostOptions {
   listenDuringCheck?: ListenCounts;
 }
 
-/** Writes the sysctls and /proc/net/netstat of `opts` under `proc` (for a host without the module too). */
-export function writeHostSettings(proc: string, opts: FakeHostOptions = {}): (values: ListenCounts) => void {
+/** Writes the sysctls and /proc/net/netstat of `opts` under `proc`, as every fake host has them; returns the writer of the listen counters. */
+function writeHostSettings(proc: string, opts: FakeHostOptions = {}): (values: ListenCounts) => void {
   const sysctl = (name: string, value: number | null): void => {
     if (value === null) return;
     const file = join(proc, 'sys', ...name.split('.'));
@@ -71,15 +78,31 @@ export function writeHostSettings(proc: string, opts: FakeHostOptions = {}): (va
   return listen;
 }
 
-export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
-  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-cli-'));
+/** A temporary folder with a procfs holding `modules` and an empty sysfs; the folder goes when the test ends. */
+function fakeRoots(t: Test, prefix: string, modules: string): FakeRoots & { dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const proc = join(dir, 'proc');
   const sys = join(dir, 'sys');
-  const params = join(sys, 'module', 'kgwttm', 'parameters');
   mkdirSync(join(proc, 'net'), { recursive: true });
+  mkdirSync(sys);
+  writeFileSync(join(proc, 'modules'), modules);
+  return { dir, proc, sys };
+}
+
+const WITHOUT_KGWTTM = 'nf_conntrack 1 0 - Live 0x0\n';
+
+/** A host with neither the module nor the BPF backend: /proc/modules (default nf_conntrack alone), the host settings of `opts`, no /sys/module/kgwttm. */
+export function fakeHost(t: Test, opts: FakeHostOptions = {}): FakeRoots {
+  const { proc, sys } = fakeRoots(t, 'kgwttm-host-', opts.modules ?? WITHOUT_KGWTTM);
+  writeHostSettings(proc, opts);
+  return { proc, sys };
+}
+
+export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
+  const { proc, sys } = fakeRoots(t, 'kgwttm-cli-', opts.modules ?? 'kgwttm 61440 0 - Live 0x0000000000000000\n');
+  const params = join(sys, 'module', 'kgwttm', 'parameters');
   mkdirSync(params, { recursive: true });
-  writeFileSync(join(proc, 'modules'), opts.modules ?? 'kgwttm 61440 0 - Live 0x0000000000000000\n');
   const counters = (values: Record<string, number>): void =>
     writeFileSync(
       join(proc, 'net', 'kgwttm'),
@@ -93,19 +116,17 @@ export function fakeLoadedHost(t: Test, opts: FakeHostOptions = {}): FakeHost {
   const betweenSamples = async (): Promise<void> => {
     if (opts.listenDuringCheck !== undefined) listen(opts.listenDuringCheck);
   };
-  const values: Record<string, string> = {
-    optname: '1345',
+  const values: Record<string, string | null> = {
+    optname: opts.optname === undefined ? '1345' : opts.optname,
     formats: '254:8,254:20,254:22',
     trusted_nets: opts.trusted ?? '10.0.0.0/24,fd00::/64',
     rewrite_getname: opts.rewrite ?? 'Y',
   };
-  for (const [name, value] of Object.entries(values)) writeFileSync(join(params, name), `${value}\n`);
+  for (const [name, value] of Object.entries(values)) if (value !== null) writeFileSync(join(params, name), `${value}\n`);
   return { proc, sys, counters, listen, betweenSamples };
 }
 
-export interface FakeBpfHost {
-  proc: string;
-  sys: string;
+export interface FakeBpfHost extends FakeRoots {
   /** The fake kgwttm-bpf, for KGWTTM_BPF_LOADER. */
   loader: string;
   /** The pin folder it was told to read (KGWTTM_BPF_PIN) and its arguments, one run a line. */
@@ -131,14 +152,9 @@ export interface FakeBpfHostOptions {
  * `params` print (bpf/kgwttm-bpf.c), and logs every run. No /sys/module/kgwttm.
  */
 export function fakeBpfHost(t: Test, opts: FakeBpfHostOptions = {}): FakeBpfHost {
-  const dir = mkdtempSync(join(tmpdir(), 'kgwttm-bpf-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = join(dir, 'proc');
-  const sys = join(dir, 'sys');
-  mkdirSync(proc, { recursive: true });
+  const { dir, proc, sys } = fakeRoots(t, 'kgwttm-bpf-cli-', WITHOUT_KGWTTM);
   mkdirSync(join(sys, 'fs', 'bpf'), { recursive: true });
   if (opts.attached ?? true) mkdirSync(join(sys, 'fs', 'bpf', 'kgwttm'));
-  writeFileSync(join(proc, 'modules'), 'nf_conntrack 1 0 - Live 0x0\n');
   writeHostSettings(proc);
   const counters = { with_option: 0, without_option: 0, malformed: 0, untrusted: 0, nomem: 0, missed: 0, live: 0, entry_bytes: 32, ...opts.counters };
   writeFileSync(join(dir, 'status.out'), 'version 0.1.0\n' + Object.entries(counters).map(([name, value]) => `${name} ${value}\n`).join(''));
