@@ -38,7 +38,8 @@ STATS = "/sys/fs/bpf/lbsim/maps/lbsim_stats"
 RS4, LIP4, RS6, LIP6 = "10.201.0.1", "10.201.0.2", "fd00:201::1", "fd00:201::2"
 CLIENT4, CLIENT6 = "198.51.100.77", "2001:db8:77::1234"
 VOLUME = int(os.environ.get("KGWTTM_REALSTACK_VOLUME", "2000"))
-sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
+sys.path[:0] = [os.path.join(ROOT, "test", "lib"), os.path.join(ROOT, "test", "lbsim")]
+import lbsim  # noqa: E402
 from ttm_abi import TTM_SO_GET_PEER  # noqa: E402
 
 _n = 0
@@ -79,15 +80,15 @@ def stats():
 
 
 def expected_option(fmt, port):
-    p = struct.pack("!H", port)
+    """The option run-as-lb.sh --format FMT writes, as lbsim encodes it."""
     if fmt == "toa4":
-        return b"\xfe\x08" + p + socket.inet_pton(socket.AF_INET, CLIENT4)
+        return lbsim.toa_v4(CLIENT4, port)
     if fmt == "toa6":
-        return b"\xfe\x14" + p + socket.inet_pton(socket.AF_INET6, CLIENT6)
+        return lbsim.toa_v6(CLIENT6, port)
     if fmt == "ttm4":
-        return b"\xfe\x16\x02\x00" + p + socket.inet_pton(socket.AF_INET, CLIENT4) + b"\0" * 12
+        return lbsim.ttm_peer(2, CLIENT4, port)
     if fmt == "ttm6":
-        return b"\xfe\x16\x0a\x00" + p + socket.inet_pton(socket.AF_INET6, CLIENT6)
+        return lbsim.ttm_peer(10, CLIENT6, port)
     return None
 
 
