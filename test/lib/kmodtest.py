@@ -28,6 +28,7 @@ TESTBED_KO = os.environ.get('KGWTTM_TESTBED_KO') or _UNSET
 sys.path.insert(0, os.path.join(ROOT, 'test', 'lbsim'))  # tap, ttm_abi: beside this file
 import lbsim  # noqa: E402,F401  (re-exported for the suites)
 from lbsim import Sysctl, listen, netstat  # noqa: E402,F401  (re-exported for the suites)
+import kgwttm_status  # noqa: E402
 from tap import TAP  # noqa: E402,F401
 from ttm_abi import PEER, TTM_SO_GET_PEER  # noqa: E402,F401  (re-exported for the suites)
 
@@ -131,11 +132,7 @@ def stats():
     else:
         with open('/proc/net/kgwttm') as f:
             text = f.read()
-    out = {}
-    for line in text.splitlines():
-        name, value = line.split()
-        out[name] = value if name == 'version' else int(value)
-    return out
+    return kgwttm_status.parse(text)
 
 
 def param(name):
