@@ -12,7 +12,7 @@
 //                                20 s ("accepted N": N held now)
 //   first START COUNT            getRealPeer once on each of sockets[START..START+COUNT),
 //                                which nobody has asked yet: the call that makes the syscall
-//   cached START COUNT PASSES    getRealPeer again on sockets already asked (the WeakMap answer)
+//   cached START COUNT PASSES    getRealPeer again on sockets already asked (the kept answer)
 //   raddr_first START COUNT      socket.remoteAddress read for the first time on each
 //                                socket (Node calls getpeername and keeps the answer)
 //   raddr START COUNT PASSES     socket.remoteAddress again (Node's kept answer)
@@ -22,8 +22,9 @@
 //                                builds no result object (must answer "nulls" = calls)
 //   addon_decode START COUNT     the first call's steps on fresh sockets: the addon, then
 //                                lib/'s decoder (the frozen {address, port, family})
-//   addon_decode_cache START COUNT  the same, plus the two WeakMap insertions getRealPeer
-//                                makes (under the socket and under its handle)
+//   addon_decode_cache START COUNT  the same, plus the two stores getRealPeer makes to keep
+//                                the answer (a symbol-keyed property of the socket and of
+//                                its handle)
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -178,8 +179,8 @@ const ops = {
         const socket = s[j];
         const handle = socket._handle;
         const p = b.getPeer(handle.fd, 1345, record) === 0 ? decodePeerRecord(record) : null;
-        stepCache.set(handle, p);
-        stepCache.set(socket, p);
+        handle[kept] = p;
+        socket[kept] = p;
         if (p === null) nulls++;
         else sink += p.port;
       }
@@ -188,8 +189,8 @@ const ops = {
     return result(times, s.length, Number(now() - T0), nulls);
   },
 };
-// addon_decode_cache's own WeakMap, as big as getRealPeer's by the end.
-const stepCache = new WeakMap();
+// addon_decode_cache's own key, as lib/real-peer.ts keeps its answers.
+const kept = Symbol('bench.kept');
 
 const rl = createInterface({ input: process.stdin });
 let queue = Promise.resolve();

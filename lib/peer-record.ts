@@ -26,8 +26,19 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const littleEndian = endianness() === 'LE';
 
+// Each byte's decimal text, with and without its dot: four lookups and three
+// concatenations instead of four number-to-string conversions (a third of
+// the first call's decoding, measured in bench/).
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+const DECIMAL_DOT = DECIMAL.map((d) => `${d}.`);
+
 function ipv4(r: Uint8Array, at: number): string {
-  return `${r[at]}.${r[at + 1]}.${r[at + 2]}.${r[at + 3]}`;
+  return (
+    (DECIMAL_DOT[r[at] ?? 0] as string) +
+    (DECIMAL_DOT[r[at + 1] ?? 0] as string) +
+    (DECIMAL_DOT[r[at + 2] ?? 0] as string) +
+    (DECIMAL[r[at + 3] ?? 0] as string)
+  );
 }
 
 function isV4Mapped(r: Uint8Array): boolean {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // getRealPeer: the module's answer for a connection, asked once and kept.
 //
-// The answer is cached in a WeakMap under each object passed on the way to
-// the socket and under the innermost native handle (lib/connection.ts), so
-// that a connection costs one syscall whichever object asks first, and an
-// HTTP/2 request whose stream has closed (and so forgot its session) still
-// finds the answer it was given while open.
+// The answer is kept under each object passed on the way to the socket and
+// under the innermost native handle (lib/connection.ts), so that a connection
+// costs one syscall whichever object asks first, and an HTTP/2 request whose
+// stream has closed (and so forgot its session) still finds the answer it was
+// given while open.
 
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -20,7 +20,17 @@ import { systemError } from './system-error.js';
 const { errno } = constants;
 const onLinux = process.platform === 'linux';
 
-// Cached answers; `null` is a cached "no client address".
+// Cached answers; `null` is a cached "no client address". A plain net.Socket
+// and every native handle keep theirs in a symbol-keyed property of their own,
+// as Node keeps its own state on both (owner_symbol): a property store costs
+// a fraction of a WeakMap insertion (an entry of an ephemeron table that the
+// GC walks). The other holders (TLS sockets, HTTP/2 streams and sessions and
+// their socket proxies, requests) are looked up in the WeakMap: a proxy must
+// not be written through.
+const kRealPeer = Symbol('kgwttm.realPeer');
+interface Keeper {
+  [kRealPeer]?: Peer | null;
+}
 const answers = new WeakMap<object, Peer | null>();
 
 // "Module not loaded" answers null like "no option", so a fleet deployed
@@ -67,13 +77,13 @@ function remember(holders: object[], answer: Peer | null): Peer | null {
 // The answer kept under a connection's innermost native handle, which every
 // object sharing the connection (TLS socket, raw socket, HTTP/2 session)
 // reaches: asked once, whichever object comes first.
-function handleAnswer(handle: NativeHandle, fd: unknown = handle.fd): Peer | null | typeof CLOSED {
-  let answer = answers.get(handle);
+function handleAnswer(handle: NativeHandle & Keeper, fd: unknown = handle.fd): Peer | null | typeof CLOSED {
+  let answer = handle[kRealPeer];
   if (answer === undefined) {
     if (typeof fd !== 'number' || fd < 0) return CLOSED;
     const asked = ask(fd);
     if (asked === CLOSED) return CLOSED;
-    answers.set(handle, (answer = asked));
+    handle[kRealPeer] = answer = asked;
   }
   return answer;
 }
@@ -88,26 +98,29 @@ function handleAnswer(handle: NativeHandle, fd: unknown = handle.fd): Peer | nul
  * most one syscall per connection; the returned object is frozen and shared.
  */
 export function getRealPeer(connection: Connection): Peer | null {
-  // Only checked connections are ever cached: a hit needs no other check.
-  const cached = answers.get(connection);
-  if (cached !== undefined) return cached;
   // The two common first calls skip the general walk, whose allocations and
   // extra cache entries cost more than the syscall in bench/ (the first call
   // is measured against a bare getsockopt): a plain TCP socket (no TLSWrap
-  // `_parent`) owns its fd handle; an HTTP/1 request asks its socket, which
-  // then answers every later request on the connection without an entry of
-  // its own (Node never clears `req.socket`).
+  // `_parent`) owns its fd handle and keeps the answer itself; an HTTP/1
+  // request asks its socket, which then answers every later request on the
+  // connection without an entry of its own (Node never clears `req.socket`).
+  // Only checked connections are ever cached: a hit needs no other check.
   if (connection instanceof net.Socket) {
+    const socket = connection as net.Socket & Keeper;
+    const kept = socket[kRealPeer];
+    if (kept !== undefined) return kept;
     const handle = (connection as unknown as HandleOwner)._handle;
     if (handle != null && handle._parent === undefined && onLinux) {
       const answer = handleAnswer(handle);
       if (answer === CLOSED) return null;
-      answers.set(connection, answer);
+      socket[kRealPeer] = answer;
       return answer;
     }
   } else if (connection instanceof http.IncomingMessage && connection.socket instanceof net.Socket) {
     return getRealPeer(connection.socket);
   }
+  const cached = answers.get(connection);
+  if (cached !== undefined) return cached;
   checkConnection(connection, 'getRealPeer');
   if (!onLinux) return null;
   const { holders, owner } = route(connection);
