@@ -16,7 +16,7 @@
 //   raddr_first START COUNT      socket.remoteAddress read for the first time on each
 //                                socket (Node calls getpeername and keeps the answer)
 //   raddr START COUNT PASSES     socket.remoteAddress again (Node's kept answer)
-//   addon START COUNT PASSES     the addon alone: binding().getPeer(fd, 1345, record), no lib/ layer
+//   addon START COUNT PASSES     the addon alone: binding().getPeer(fd, 1345), no lib/ layer
 //   addon_noobj START COUNT PASSES  binding().getPeer(fd, 1346): the same N-API call and
 //                                the same getsockopt path, which fails (ENOPROTOOPT) and so
 //                                builds no result object (must answer "nulls" = calls)
@@ -125,7 +125,7 @@ const ops = {
   addon(start, count, passes, optname = 1345) {
     const fds = repeat(slice(start, count).map((x) => x._handle.fd), passes);
     const b = binding();
-    const record = new Uint8Array(20);
+    const record = b.record;
     const times = [];
     let nulls = 0;
     const T0 = now();
@@ -134,7 +134,7 @@ const ops = {
       const j0 = j;
       const t0 = now();
       for (; j < end; j++) {
-        if (b.getPeer(fds[j], optname, record) !== 0) nulls++;
+        if (b.getPeer(fds[j], optname) !== 0) nulls++;
         else sink += record[3];
       }
       times.push(Number(now() - t0) / (end - j0));
@@ -147,7 +147,7 @@ const ops = {
   addon_decode(start, count) {
     const s = slice(start, count);
     const b = binding();
-    const record = new Uint8Array(20);
+    const record = b.record;
     const times = [];
     let nulls = 0;
     const T0 = now();
@@ -156,7 +156,7 @@ const ops = {
       const j0 = j;
       const t0 = now();
       for (; j < end; j++) {
-        const p = b.getPeer(s[j]._handle.fd, 1345, record) === 0 ? decodePeerRecord(record) : null;
+        const p = b.getPeer(s[j]._handle.fd, 1345) === 0 ? decodePeerRecord(record) : null;
         if (p === null) nulls++;
         else sink += p.port;
       }
@@ -167,7 +167,7 @@ const ops = {
   addon_decode_cache(start, count) {
     const s = slice(start, count);
     const b = binding();
-    const record = new Uint8Array(20);
+    const record = b.record;
     const times = [];
     let nulls = 0;
     const T0 = now();
@@ -178,7 +178,7 @@ const ops = {
       for (; j < end; j++) {
         const socket = s[j];
         const handle = socket._handle;
-        const p = b.getPeer(handle.fd, 1345, record) === 0 ? decodePeerRecord(record) : null;
+        const p = b.getPeer(handle.fd, 1345) === 0 ? decodePeerRecord(record) : null;
         handle[kept] = p;
         socket[kept] = p;
         if (p === null) nulls++;

@@ -13,11 +13,16 @@ import nodeGypBuild = require('node-gyp-build');
 /** The addon: one getsockopt into `record`, the only call applications make. */
 export interface RawBinding {
   /**
-   * getsockopt(fd, SOL_IP, optname) into `record` (a Uint8Array of at least
-   * 20 bytes, decoded by lib/peer-record.ts): 0, or a negated errno
+   * getsockopt(fd, SOL_IP, optname) into `record`: 0, or a negated errno
    * (lib/system-error.ts names it).
    */
-  getPeer(fd: number, optname: number, record: Uint8Array): number;
+  getPeer(fd: number, optname: number): number;
+  /**
+   * The 20 bytes the last successful getPeer wrote (struct ttm_peer, decoded
+   * by lib/peer-record.ts): the addon's own memory, one per thread, so that a
+   * call passes no buffer. Read it before the next call.
+   */
+  readonly record: Uint8Array;
   /** KGWTTM_SO_GET_PEER from kmod/uapi/kgwttm.h, to check lib/'s copy against. */
   readonly defaultOptname?: number;
 }

@@ -7,11 +7,7 @@
 import { constants } from 'node:os';
 
 import { binding } from './binding.js';
-import { decodePeerRecord, PEER_RECORD_BYTES, type Peer } from './peer-record.js';
-
-// One record for every call: getsockopt fills it, decodePeerRecord reads it
-// in the same tick.
-const record = new Uint8Array(PEER_RECORD_BYTES);
+import { decodePeerRecord, type Peer } from './peer-record.js';
 
 /**
  * The peer the module answered, or the negated errno: the addon's, or
@@ -20,7 +16,10 @@ const record = new Uint8Array(PEER_RECORD_BYTES);
  * first getRealPeer of a connection allocates nothing but its answer.
  */
 export function askModule(fd: number, optname: number): Peer | number {
-  const result = binding().getPeer(fd, optname, record);
+  // The addon's one record: getsockopt fills it, decodePeerRecord reads it in
+  // the same tick.
+  const b = binding();
+  const result = b.getPeer(fd, optname);
   if (result !== 0) return result;
-  return decodePeerRecord(record) ?? -constants.errno.EPROTO;
+  return decodePeerRecord(b.record) ?? -constants.errno.EPROTO;
 }

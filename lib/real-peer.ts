@@ -95,7 +95,8 @@ function handleAnswer(handle: NativeHandle & Keeper, fd: unknown = handle.fd): P
  * is not loaded (`ENOPROTOOPT`), the socket is closed or not an IP socket, or
  * the platform is not Linux. Throws `TypeError` for anything but a
  * {@link Connection}, and a {@link SystemError} for any other errno. Makes at
- * most one syscall per connection; the returned object is frozen and shared.
+ * most one syscall per connection; later calls on the connection return the
+ * same object, which is read-only by its type (not frozen: see peer-record.ts).
  */
 export function getRealPeer(connection: Connection): Peer | null {
   // The two common first calls skip the general walk, whose allocations and

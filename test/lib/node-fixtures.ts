@@ -73,8 +73,10 @@ export type ScriptedAnswer = ScriptedPeer | number;
  */
 export function scriptBinding(t: Test, answer: (fd: number, optname: number) => ScriptedAnswer): SyscallLog {
   const log: SyscallLog = { calls: [] };
+  const record = new Uint8Array(20);
   setBinding({
-    getPeer(fd, optname, record) {
+    record,
+    getPeer(fd, optname) {
       log.calls.push({ fd, optname });
       const result = answer(fd, optname);
       // The addon returns an errno negated, as Node's system errors carry it.
@@ -92,9 +94,10 @@ export function countSyscalls(t: Test): SyscallLog {
   const real = binding();
   const log: SyscallLog = { calls: [] };
   setBinding({
-    getPeer(fd, optname, record) {
+    record: real.record,
+    getPeer(fd, optname) {
       log.calls.push({ fd, optname });
-      return real.getPeer(fd, optname, record);
+      return real.getPeer(fd, optname);
     },
   });
   t.teardown(() => setBinding(undefined));
