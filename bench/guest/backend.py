@@ -5,10 +5,14 @@ once; and what it reports (/proc/net/kgwttm or kgwttm-bpf status, the
 module's slab cache).
 """
 import os
+import sys
 import time
 
-from .bed import BPF_LOADER, KO, QUICK, TRUSTED_NETS
+from .bed import BPF_LOADER, KO, QUICK, ROOT, TRUSTED_NETS
 from .procs import sh
+
+sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
+from kgwttm_status import parse as parse_status  # noqa: E402  (the suites' reader too)
 
 # Steady state before measuring: the kprobe optimizer turns int3 probes
 # into jumps a few jiffies after registration (and back on unregister).
@@ -83,21 +87,12 @@ def counters():
     """The answering backend's counters ({} when none): the module's
     /proc/net/kgwttm, or the same names from kgwttm-bpf status."""
     if bpf_attached():
-        lines = sh(BPF_LOADER, "status").stdout.splitlines()
-    else:
-        try:
-            with open("/proc/net/kgwttm") as f:
-                lines = f.read().splitlines()
-        except FileNotFoundError:
-            lines = []
-    c = {}
-    for line in lines:
-        k, _, v = line.strip().partition(" ")
-        try:
-            c[k] = int(v)
-        except ValueError:
-            c[k] = v
-    return c
+        return parse_status(sh(BPF_LOADER, "status").stdout)
+    try:
+        with open("/proc/net/kgwttm") as f:
+            return parse_status(f.read())
+    except FileNotFoundError:
+        return {}
 
 
 def slab(name="kgwttm_entry"):
