@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# bench/run.sh [--write] [--quick] [--only call,setup,bulk,scale] [--mem MiB] [--timeout S] [--wallclock]
+# bench/run.sh [--write] [--quick] [--only call,setup,profile,bulk,scale] [--mem MiB] [--timeout S] [--wallclock]
 #              [--peer PATH.ko]...
 #
 # Builds what the benchmarks run (incrementally), boots the VM once, runs
@@ -56,6 +56,13 @@ step() { echo "bench: $*" >&2; }
 # ---- build (incremental; test/build.sh only when the addon or dist/ is missing)
 test/vm/provision.sh >/dev/null 2>&1 || test/vm/provision.sh >&2
 . .cache/vm/kernel.env
+# The profile (bench/guest/profile.py) runs Debian's perf in the guest, which
+# shares this host's root: linux-perf carries the perf of every kernel release.
+if ! command -v perf >/dev/null 2>&1; then
+	step "installing linux-perf for the profile"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q linux-perf >&2 ||
+		echo "bench/run.sh: no linux-perf: the report says the profile was left out" >&2
+fi
 if ! ls build/Release/*.node >/dev/null 2>&1 || [ ! -f dist/index.js ]; then
 	step "building everything (sh test/build.sh)"
 	sh test/build.sh

@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-from . import bulk, call, connsetup, scale
+from . import bulk, call, connsetup, profile, scale
 from .backend import backend_set, loaded
 from .bed import BPF_LOADER, KO, ONLY, QUICK, SETUP
 from .procs import log, sh
@@ -38,8 +38,8 @@ def main():
         backend_set(None)
     sh(SETUP, "up")
     try:
-        for name, fn in [("call", call.run), ("setup", connsetup.run), ("bulk", bulk.run),
-                         ("scale", scale.run)]:
+        for name, fn in [("call", call.run), ("setup", connsetup.run), ("profile", profile.run),
+                         ("bulk", bulk.run), ("scale", scale.run)]:
             if ONLY and name not in ONLY:
                 continue
             t0 = time.time()

@@ -31,10 +31,11 @@ SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloa
     [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
 
 
-def setup_once(params, n, inflight, port=7201):
+def setup_once(params, n, inflight, port=7201, wrap=()):
+    """wrap: a command prefix for the load generator's run (the profiler)."""
     if params == "probes":          # the not-loaded run, with trace kprobes on
         with ProbeHits(like_module=True):
-            return setup_once(None, n, inflight, port)
+            return setup_once(None, n, inflight, port, wrap)
     backend_set(params)
     before = counters()
     # The server and the load generator each pinned to a vCPU of their own:
@@ -45,8 +46,9 @@ def setup_once(params, n, inflight, port=7201):
     line = srv.stderr.readline()
     if "listening" not in line:
         raise RuntimeError("acceptsrv: %r" % line)
-    p = sh(*as_lb(*pinned(0), LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4, str(port)),
-           check=False, env=lb_env())
+    p = sh(*wrap, *as_lb(*pinned(0), LOADGEN, "-n", str(n), "-c", str(inflight), "-R", RS4,
+                         str(port)),
+           check=False, env=lb_env(), timeout=1200)
     try:
         out, _ = srv.communicate(timeout=20)
     except subprocess.TimeoutExpired:
