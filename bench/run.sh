@@ -6,7 +6,8 @@
 # Builds what the benchmarks run (incrementally), boots the VM once, runs
 # bench/guest/ in it (every benchmark, rounds alternating inside one run),
 # and prints the markdown table.  --write also writes bench/RESULTS.md (the
-# table, this command, the date).  --quick: small counts, to check the
+# table, this command, the date; bench/RESULTS-icount.md for an
+# instruction-clock run).  --quick: small counts, to check the
 # machinery only (its numbers mean nothing; --write refuses it).
 #
 # The guest's clock counts instructions (test/vm/run --icount: one vCPU, 1 ns
