@@ -326,21 +326,21 @@ def profile_tables(p, row):
     for n in names:
         row("Top symbols, %s (µs per connection):" % profile_label(n))
         row("")
-        row("| symbol | where | µs per connection |")
-        row("|---|---|---|")
-        for e in cf[n]["top"][:10]:
-            row("| `%s` | %s | %s |" % (e["sym"], e["dso"], fmt(e["us_per_conn"], 3)))
-        row("")
+        symbol_table(row, cf[n]["top"], "µs per connection")
         if cf[n].get("added"):
             row("What %s adds over not loaded, symbol by symbol (the largest differences; "
                 "a difference of a sample or two is noise):" % profile_label(n))
             row("")
-            row("| symbol | where | + µs per connection |")
-            row("|---|---|---|")
-            for e in cf[n]["added"][:10]:
-                row("| `%s` | %s | %s |" % (e["sym"], e["dso"], fmt(e["us_per_conn"], 3)))
-            row("")
+            symbol_table(row, cf[n]["added"], "+ µs per connection")
 
+
+def symbol_table(row, entries, column):
+    """Ten symbols of the profile, with their CPU per connection."""
+    row("| symbol | where | %s |" % column)
+    row("|---|---|---|")
+    for e in entries[:10]:
+        row("| `%s` | %s | %s |" % (e["sym"], e["dso"], fmt(e["us_per_conn"], 3)))
+    row("")
 
 def template(name):
     with open(os.path.join(TEMPLATES, name)) as f:

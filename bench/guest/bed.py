@@ -4,13 +4,12 @@
 A leaf: it imports nothing of the bench's.
 """
 import os
+import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-RS_DIR = os.path.join(ROOT, "test", "lbsim", "realstack")
-SETUP = os.path.join(RS_DIR, "setup.sh")
-RUN_AS_LB = os.path.join(RS_DIR, "run-as-lb.sh")
-LOADGEN = os.path.join(RS_DIR, "loadgen")
-ACCEPTSRV = os.path.join(RS_DIR, "acceptsrv")
+sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
+from realstack_paths import ACCEPTSRV, LOADGEN, RS_DIR, RUN_AS_LB, SETUP  # noqa: E402,F401
+
 BIN = os.path.join(ROOT, "bench", "c")
 PEERBENCH = os.path.join(BIN, "peerbench")
 HOLDCONNS = os.path.join(BIN, "holdconns")

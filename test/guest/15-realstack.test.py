@@ -27,18 +27,14 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-RS_DIR = os.path.join(ROOT, "test", "lbsim", "realstack")
-SETUP = os.path.join(RS_DIR, "setup.sh")
-RUN_AS_LB = os.path.join(RS_DIR, "run-as-lb.sh")
-LOADGEN = os.path.join(RS_DIR, "loadgen")
-ACCEPTSRV = os.path.join(RS_DIR, "acceptsrv")
-BPF_OBJ = os.path.join(RS_DIR, "lbsim_sockops.bpf.o")
 STATS = "/sys/fs/bpf/lbsim/maps/lbsim_stats"
 
 RS4, LIP4, RS6, LIP6 = "10.201.0.1", "10.201.0.2", "fd00:201::1", "fd00:201::2"
 CLIENT4, CLIENT6 = "198.51.100.77", "2001:db8:77::1234"
 VOLUME = int(os.environ.get("KGWTTM_REALSTACK_VOLUME", "2000"))
 sys.path[:0] = [os.path.join(ROOT, "test", "lib"), os.path.join(ROOT, "test", "lbsim")]
+from realstack_paths import ACCEPTSRV, LOADGEN, RS_DIR, RUN_AS_LB, SETUP  # noqa: E402
+BPF_OBJ = os.path.join(RS_DIR, "lbsim_sockops.bpf.o")  # noqa: E402
 import lbsim  # noqa: E402
 from ttm_abi import TTM_SO_GET_PEER  # noqa: E402
 
