@@ -15,8 +15,8 @@
  *   kretprobes: register_kretprobes(),                2.6.30
  *     .entry_handler, .data_size, ri->data,
  *     .maxactive, regs_return_value()
- *   probe targets tcp_v4_syn_recv_sock,               4.4 (skb and req are
- *     tcp_v6_syn_recv_sock (args 1, 2: skb, req)      arguments 1 and 2)
+ *   probe targets tcp_child_process (args 1, 2:       2.6.x
+ *     child, skb), tcp_fastopen_add_skb (0, 1)        4.7
  *   probe targets inet_getname, inet6_getname,        4.17
  *     returning the address length
  *   regs_get_kernel_argument()                        x86 4.20, arm64 5.5
@@ -24,9 +24,7 @@
  *     tracepoint_probe_register/unregister(tp, ...),
  *     tracepoint_synchronize_unregister()
  *   tracepoint tcp:tcp_destroy_sock (struct sock *)   4.15 (const sk in 4.15)
- *   tracepoint sock:inet_sock_set_state, fired by     4.16
- *     inet_csk_clone_lock() for LISTEN -> SYN_RECV
- *   sk->sk_cookie, ir_cookie copied to the child      4.1
+ *   sk->sk_cookie                                     4.1
  *   sock_diag_save_cookie(), sock_diag_check_cookie() 4.1 (struct sock *)
  *   nf_register_sockopt(), nf_sockopt_ops.get         2.6.x (unchanged)
  *   ip_mroute_opt()                                   2.6.x
@@ -59,15 +57,12 @@
  *   the probe is found with get_kretprobe(); kgwttm's handlers use only
  *   ri->data, the registers and regs_return_value(), which mean the same on
  *   every version, and read .nmissed, which every version has.
- * - sock:inet_sock_set_state (4.16+) fires in inet_csk_clone_lock() as the
- *   child goes LISTEN -> SYN_RECV, and inet_csk_clone_lock() copies the
- *   request's cookie (ir_cookie) into the child on every supported version;
- *   capture.c relies on both. RHEL 8's 4.18 has them.
+ * - tcp_child_process(parent, child, skb) (exported, 2.6+; 6.x returns a
+ *   drop reason, the arguments are the same) runs once per child made from
+ *   an ACK, with the child bh-locked; tcp_fastopen_add_skb(child, skb) (4.7+)
+ *   once per TFO child. capture.c probes both.
  * - tracepoint_synchronize_unregister() waits for SRCU as well since 4.20
  *   (synchronize_sched() alone before): the same promise to the caller.
- * - syn_recv_sock(): Debian's 6.1.0-56 (and stable trees that took the same
- *   fix) pass a seventh argument, opt_child_init; the kprobes read arguments 1
- *   and 2 (skb, req) from registers, so the prototype never matters.
  * - tcp_v6_destroy_sock() calls tcp_v4_destroy_sock() up to 6.3 and is gone
  *   in 6.4+ (tcpv6_prot.destroy = tcp_v4_destroy_sock): the tcp_destroy_sock
  *   tracepoint at the top of tcp_v4_destroy_sock (4.15+) sees every TCP

@@ -25,6 +25,17 @@
 
 #include "store.h"
 
+/*
+ * Whom an entry belongs to: what its socket had when the entry was made. A
+ * lookup from a socket that does not match (another socket at a reused
+ * address, or this one reconnected elsewhere) answers "no client".
+ */
+struct kgwttm_owner {
+	u32 cookie[2];			/* sock_diag cookie */
+	__be16 remote_port;		/* the LB's port */
+	struct in6_addr remote;		/* the LB; IPv4 as ::ffff:a.b.c.d */
+};
+
 struct kgwttm_entry {
 	struct rhash_head node;
 	const struct sock *sk;		/* the key */
@@ -82,11 +93,11 @@ static bool kgwttm_entry_owned_by(const struct kgwttm_entry *e, struct sock *sk)
 
 /*
  * Called from the handshake (softirq, or a listener's backlog) with the new
- * child socket locked, while it is being cloned: its address and cookie are
- * not set yet, @owner says what they will be.
+ * child socket locked (bh_lock_sock), before accept() can take it: inet_accept
+ * locks the child, so it waits for this. The child's addresses are set; its
+ * cookie is generated here (it inherited none from its request).
  */
-int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer,
-			const struct kgwttm_owner *owner)
+int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 {
 	struct kgwttm_entry *e, *old;
 	int err = 0;
@@ -95,7 +106,9 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer,
 	if (!e)
 		return -ENOMEM;
 	e->sk = sk;
-	e->owner = *owner;
+	sock_diag_save_cookie(sk, e->owner.cookie);
+	e->owner.remote_port = inet_sk(sk)->inet_dport;
+	kgwttm_remote(sk, &e->owner.remote);
 	e->peer = *peer;
 
 	rcu_read_lock();

@@ -21,19 +21,7 @@ static inline bool kgwttm_store_may_hold(const struct sock *sk)
 
 int kgwttm_store_init(void);
 void kgwttm_store_exit(void);
-/*
- * Whom an entry belongs to: what its socket has once it is set up. A lookup
- * from a socket that does not match (another socket at a reused address, or
- * this one reconnected elsewhere) answers "no client".
- */
-struct kgwttm_owner {
-	u32 cookie[2];			/* sock_diag cookie */
-	__be16 remote_port;		/* the LB's port */
-	struct in6_addr remote;		/* the LB; IPv4 as ::ffff:a.b.c.d */
-};
-
-int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer,
-			const struct kgwttm_owner *owner);
+int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer);
 void kgwttm_store_detach(const struct sock *sk);
 bool kgwttm_store_get(struct sock *sk, struct ttm_peer *peer);
 long kgwttm_store_live(void);

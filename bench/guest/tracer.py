@@ -9,13 +9,13 @@ import os
 # The functions kgwttm hooks (kmod/capture.c, kmod/getname.c). A trace
 # kprobe on each (beside the module's own hooks) counts how often they ran:
 # the module's handlers cannot run more often than that.
-KPROBED = ("tcp_v4_syn_recv_sock", "tcp_v6_syn_recv_sock", "tcp_v4_destroy_sock",
+KPROBED = ("tcp_child_process", "tcp_fastopen_add_skb", "tcp_v4_destroy_sock",
            "inet_getname", "inet6_getname")
 # The ones kgwttm hooks with a kretprobe (entry and return), not a kprobe.
 KRETPROBED = ("inet_getname", "inet6_getname")
-# Tracepoints kgwttm hooks: tcp_v4_destroy_sock's (instead of a probe on the
-# function) and the one a child socket's clone fires (kmod/capture.c).
-MODULE_EVENTS = ("events/tcp/tcp_destroy_sock/enable", "events/sock/inet_sock_set_state/enable")
+# The tracepoint kgwttm hooks: tcp_v4_destroy_sock's (instead of a probe on
+# the function; kmod/destroy.c).
+MODULE_EVENTS = ("events/tcp/tcp_destroy_sock/enable",)
 TRACING = "/sys/kernel/tracing"
 
 
@@ -23,8 +23,8 @@ class ProbeHits:
     """Counts the calls of KPROBED through trace kprobes (kprobe_profile).
     like_module: the hooks kgwttm has, with the tracer's handlers instead of
     kgwttm's (a trace kretprobe where kgwttm has a kretprobe, a trace kprobe
-    where it has a kprobe, the tcp:tcp_destroy_sock and sock:inet_sock_set_state
-    events where it has tracepoint probes), so that they cost what the
+    where it has a kprobe, the tcp:tcp_destroy_sock event where it has a
+    tracepoint probe), so that they cost what the
     module's hooks do, less the module's own work. The destroy calls are then
     not counted."""
 
