@@ -17,6 +17,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hash.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/sock_diag.h>
@@ -31,7 +32,7 @@
  * address, or this one reconnected elsewhere) answers "no client".
  */
 struct kgwttm_owner {
-	u32 cookie[2];			/* sock_diag cookie */
+	u32 cookie[2];			/* the socket's cookie, as sock_diag keeps it */
 	__be16 remote_port;		/* the LB's port */
 	struct in6_addr remote;		/* the LB; IPv4 as ::ffff:a.b.c.d */
 };
@@ -44,10 +45,22 @@ struct kgwttm_entry {
 	struct rcu_head rcu;
 };
 
+/*
+ * The key is a slab pointer: one multiplication spreads it (hash_64 keeps the
+ * high bits, where the product of the pointer's bits lands), where
+ * rhashtable's default jhash2 takes a few dozen instructions on every
+ * insert, lookup and removal. The table's random seed still goes in.
+ */
+static u32 kgwttm_store_hash(const void *data, u32 len, u32 seed)
+{
+	return hash_64((u64)(uintptr_t)*(const struct sock *const *)data ^ seed, 32);
+}
+
 static const struct rhashtable_params kgwttm_store_params = {
 	.head_offset = offsetof(struct kgwttm_entry, node),
 	.key_offset = offsetof(struct kgwttm_entry, sk),
 	.key_len = sizeof(const struct sock *),
+	.hashfn = kgwttm_store_hash,
 	.automatic_shrinking = true,
 	/*
 	 * Below this many buckets the table neither shrinks nor grows: a
@@ -87,8 +100,14 @@ static bool kgwttm_entry_owned_by(const struct kgwttm_entry *e, struct sock *sk)
 	if (e->owner.remote_port != inet_sk(sk)->inet_dport)
 		return false;
 	kgwttm_remote(sk, &remote);
-	return ipv6_addr_equal(&e->owner.remote, &remote) &&
-	       !sock_diag_check_cookie(sk, e->owner.cookie);
+	/*
+	 * A socket with an entry has its cookie (attach generated it), and a
+	 * cookie never changes once set: a plain read, not
+	 * sock_diag_check_cookie(), which would try to generate one.
+	 */
+	return atomic64_read(&sk->sk_cookie) ==
+		((u64)e->owner.cookie[1] << 32 | e->owner.cookie[0]) &&
+	       ipv6_addr_equal(&e->owner.remote, &remote);
 }
 
 /*
@@ -106,6 +125,7 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 	if (!e)
 		return -ENOMEM;
 	e->sk = sk;
+	/* Generates the cookie: sock_gen_cookie() is not exported. */
 	sock_diag_save_cookie(sk, e->owner.cookie);
 	e->owner.remote_port = inet_sk(sk)->inet_dport;
 	kgwttm_remote(sk, &e->owner.remote);
