@@ -169,6 +169,11 @@ def tables(d):
             bl, bl_ci = r["bpf_vs_loaded"], median_ci(ratios(pr["bpf"], pr["loaded"]))
             row("| connections/s, BPF backend ÷ kgwttm loaded (paired per round) | %s | %s | %s | ≥ 1.00 | %s |"
                 % (fmt(bl["median"], 3), rng(bl, 3), fmt_ci(bl_ci), bpf_verdict(bl_ci, 1.0)))
+        if "bpf_service" in pr:
+            for vs, label, target in (("unloaded", "not loaded", 0.98), ("loaded", "kgwttm loaded (paired per round)", 1.0)):
+                x, x_ci = r["bpf_service_vs_" + vs], median_ci(ratios(pr["bpf_service"], pr[vs]))
+                row("| connections/s, BPF backend attached to the server's cgroup only (`--cgroup`) ÷ %s | %s | %s | %s | ≥ %.2f | %s |"
+                    % (label, fmt(x["median"], 3), rng(x, 3), fmt_ci(x_ci), target, bpf_verdict(x_ci, target)))
         for name in s.get("peers", {}):
             peer = pr["peer:" + name]
             pv = s["peers"][name]["vs_unloaded"]
@@ -198,7 +203,8 @@ def tables(d):
         row("|---|---|---|")
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
                          ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks"),
-                         ("bpf", "the BPF backend attached, no module")] + \
+                         ("bpf", "the BPF backend attached, no module"),
+                         ("bpf_service", "the BPF backend attached to the server's cgroup")] + \
                 [(k, "peer `%s` loaded" % k[len("peer:"):]) for k in cps if k.startswith("peer:")]:
             if k not in cps:
                 continue
@@ -212,7 +218,8 @@ def tables(d):
                 % (fmt(statistics.median(per["unloaded"]), 0),
                    "%s – %s" % (fmt(min(per["unloaded"]), 0), fmt(max(per["unloaded"]), 0))))
             for k, label in [("loaded", "kgwttm loaded"), ("rewrite_off", "kgwttm loaded, rewrite_getname=0"),
-                             ("probes_only", "the tracer on the same hooks"), ("bpf", "the BPF backend")] + \
+                             ("probes_only", "the tracer on the same hooks"), ("bpf", "the BPF backend"),
+                             ("bpf_service", "the BPF backend on the server's cgroup")] + \
                     [(k, "peer `%s`" % k[len("peer:"):]) for k in per if k.startswith("peer:")]:
                 if k in per:
                     row("| instructions added per connection, %s (median of the per-round differences) | %s | |"
@@ -376,10 +383,11 @@ def main():
     with open(a.json) as f:
         d = json.load(f)
     shas = "kgwttm.ko sha256 %s…" % a.ko_sha + (", kgwttm.bpf.o sha256 %s…" % a.bpf_sha if a.bpf_sha else "")
-    env = ("Run %s; command `%s`; commit %s (%s); guest kernel %s, %s vCPUs, %s, %s MiB, "
+    env = ("Run %s; command `%s`; commit %s (%s); guest kernel %s, %s vCPUs, %s (clocksource %s), %s MiB, "
            "node %s; host %s CPUs, load average at start %s; whole guest run %s s."
            % (a.date, a.command, a.commit, shas, d["kernel"], d["cpus"],
               "guest clock counting instructions (icount)" if d.get("clock") == "icount" else "wall-clock guest time",
+              d.get("clocksource", "not recorded"),
               d["mem_kib"] // 1024,
               d["node"], a.host_cpus, a.host_load, d["elapsed_s"]))
     body = tables(d)

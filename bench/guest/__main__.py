@@ -26,6 +26,7 @@ def main():
         "cpus": os.cpu_count(),
         "mem_kib": int(open("/proc/meminfo").readline().split()[1]),
         "cmdline": open("/proc/cmdline").read().strip(),
+        "clocksource": open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip(),
         "node": sh("node", "--version").stdout.strip(),
         "quick": QUICK,
         # icount: guest time counts guest instructions (bench/run.sh's default)

@@ -20,6 +20,17 @@ SETTLE = 0.2 if QUICK else 1.0
 
 
 BPF_PIN = "/sys/fs/bpf/kgwttm"     # kgwttm-bpf's pins while attached
+# The server's own cgroup (every configuration runs the server in it), to
+# which "bpf_service" attaches the BPF backend, as `kgwttm bpf attach
+# --cgroup` does for one service: the load generator's sockets, which stand
+# for remote clients and the LB, are then outside it.
+SERVICE_CGROUP = "/sys/fs/cgroup/kgwttm-bench-service"
+
+
+def service_cgroup_enter():
+    """preexec_fn: the child joins SERVICE_CGROUP before it makes a socket."""
+    with open(os.path.join(SERVICE_CGROUP, "cgroup.procs"), "w") as f:
+        f.write(str(os.getpid()))
 
 
 def module_loaded():
@@ -59,7 +70,8 @@ def backend_set(params):
     """params None: none; a list: kgwttm with those insmod parameters
     besides trusted_nets; ("peer", path): that module instead (a kgwttm build
     gets trusted_nets too); "bpf": the BPF backend, attached to the cgroup v2
-    root with the same trusted_nets.  Always reloads: whatever answered
+    root with the same trusted_nets; "bpf_service": the same, attached to
+    SERVICE_CGROUP only.  Always reloads: whatever answered
     before is unloaded or detached first, so two never answer together."""
     global _peer_loaded
     if _peer_loaded:
@@ -72,6 +84,8 @@ def backend_set(params):
     nets = "trusted_nets=" + TRUSTED_NETS
     if params == "bpf":
         sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS)
+    elif params == "bpf_service":
+        sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS, "--cgroup", SERVICE_CGROUP)
     elif isinstance(params, tuple):
         name = module_name(params[1])
         sh("insmod", params[1], *([nets] if name == "kgwttm" else []))

@@ -8,7 +8,8 @@ import os
 import subprocess
 
 from ..summaries import ratios, summary
-from .backend import backend_set, bpf_missing, counters, wait_live_zero
+from .backend import (SERVICE_CGROUP, backend_set, bpf_missing, counters, service_cgroup_enter,
+                      wait_live_zero)
 from .bed import ACCEPTSRV, LOADGEN, QUICK, RS4
 from .procs import as_lb, lb_env, log, pinned, sh
 from .tracer import ProbeHits
@@ -27,11 +28,12 @@ else:
 # "probes": not loaded, but trace kprobes/kretprobes on the functions the
 # module probes: what the probing mechanism costs without kgwttm's handlers.
 # "bpf": the BPF backend (bpf/) attached instead of the module (issue 14),
-# unless this kernel lacks what it needs.
+# unless this kernel lacks what it needs; at the cgroup v2 root (its
+# default), and "bpf_service" to the server's cgroup only.
 # "peer:NAME": another module (bench/run.sh --peer), e.g. a classic TOA module.
 PEERS = [p for p in os.environ.get("KGWTTM_BENCH_PEERS", "").split(os.pathsep) if p]
 SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None),
-                 ("probes_only", "probes"), ("bpf", "bpf")] + \
+                 ("probes_only", "probes"), ("bpf", "bpf"), ("bpf_service", "bpf_service")] + \
     [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
 
 
@@ -46,7 +48,8 @@ def setup_once(params, n, inflight, port=7201, wrap=()):
     # left to the scheduler, runs fell into two modes (about 700 and 1,250
     # connections/s) whichever the configuration, depending on placement.
     srv = subprocess.Popen(pinned(1) + [ACCEPTSRV, "-p", "-n", str(n), RS4, str(port)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=service_cgroup_enter)
     line = srv.stderr.readline()
     if "listening" not in line:
         raise RuntimeError("acceptsrv: %r" % line)
@@ -63,7 +66,7 @@ def setup_once(params, n, inflight, port=7201, wrap=()):
         raise RuntimeError("loadgen errors: %s" % p.stdout)
     after = counters()
     res = {"cps": lg["conns_per_s"], "p50_ms": lg["p50_ms"], "p99_ms": lg["p99_ms"]}
-    if isinstance(params, list) or params == "bpf":     # kgwttm.ko or kgwttm-bpf
+    if isinstance(params, list) or params in ("bpf", "bpf_service"):    # kgwttm.ko or kgwttm-bpf
         res["with_option"] = after.get("with_option", 0) - before.get("with_option", 0)
         res["missed"] = after.get("missed", 0) - before.get("missed", 0)
         res["live_after"], res["live_wait_s"] = wait_live_zero()
@@ -73,7 +76,8 @@ def setup_once(params, n, inflight, port=7201, wrap=()):
 def run():
     R, N, C = SETUP_CFG["rounds"], SETUP_CFG["conns"], SETUP_CFG["inflight"]
     bpf_skipped = bpf_missing()
-    configs = [c for c in SETUP_CONFIGS if not (bpf_skipped and c[0] == "bpf")]
+    configs = [c for c in SETUP_CONFIGS if not (bpf_skipped and c[0].startswith("bpf"))]
+    os.makedirs(SERVICE_CGROUP, exist_ok=True)
     if bpf_skipped:
         log("setup: the BPF backend left out: %s" % bpf_skipped)
     names = [c[0] for c in configs]
@@ -99,13 +103,14 @@ def run():
                 checks["missed"] += x["missed"]
                 checks["live_after_max"] = max(checks["live_after_max"], x["live_after"])
                 checks["churned"] += N
-            elif params == "bpf":
+            elif params in ("bpf", "bpf_service"):
                 bpf_checks["with_option"] += x["with_option"]
                 bpf_checks["with_option_short"] += max(0, N - x["with_option"])
                 bpf_checks["live_after_max"] = max(bpf_checks["live_after_max"], x["live_after"])
                 bpf_checks["churned"] += N
         log("setup round %d: %s" % (r + 1, " ".join(line)))
     backend_set(None)
+    os.rmdir(SERVICE_CGROUP)
     res = {
         "rounds": R, "conns": N, "inflight": C,
         "cps": {k: summary(v) for k, v in cps.items()},
@@ -125,5 +130,7 @@ def run():
     else:
         res["ratio"]["bpf_vs_unloaded"] = summary(ratios(cps["bpf"], cps["unloaded"]))
         res["ratio"]["bpf_vs_loaded"] = summary(ratios(cps["bpf"], cps["loaded"]))
+        res["ratio"]["bpf_service_vs_unloaded"] = summary(ratios(cps["bpf_service"], cps["unloaded"]))
+        res["ratio"]["bpf_service_vs_loaded"] = summary(ratios(cps["bpf_service"], cps["loaded"]))
         res["bpf_checks"] = bpf_checks
     return res
