@@ -29,6 +29,7 @@ SERVICE_CGROUP = "/sys/fs/cgroup/kgwttm-bench-service"
 
 def service_cgroup_enter():
     """preexec_fn: the child joins SERVICE_CGROUP before it makes a socket."""
+    os.makedirs(SERVICE_CGROUP, exist_ok=True)
     with open(os.path.join(SERVICE_CGROUP, "cgroup.procs"), "w") as f:
         f.write(str(os.getpid()))
 
@@ -85,6 +86,7 @@ def backend_set(params):
     if params == "bpf":
         sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS)
     elif params == "bpf_service":
+        os.makedirs(SERVICE_CGROUP, exist_ok=True)
         sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS, "--cgroup", SERVICE_CGROUP)
     elif isinstance(params, tuple):
         name = module_name(params[1])

@@ -8,8 +8,7 @@ import os
 import subprocess
 
 from ..summaries import ratios, summary
-from .backend import (SERVICE_CGROUP, backend_set, bpf_missing, counters, service_cgroup_enter,
-                      wait_live_zero)
+from .backend import backend_set, bpf_missing, counters, service_cgroup_enter, wait_live_zero
 from .bed import ACCEPTSRV, LOADGEN, QUICK, RS4
 from .procs import as_lb, lb_env, log, pinned, sh
 from .tracer import ProbeHits
@@ -77,7 +76,6 @@ def run():
     R, N, C = SETUP_CFG["rounds"], SETUP_CFG["conns"], SETUP_CFG["inflight"]
     bpf_skipped = bpf_missing()
     configs = [c for c in SETUP_CONFIGS if not (bpf_skipped and c[0].startswith("bpf"))]
-    os.makedirs(SERVICE_CGROUP, exist_ok=True)
     if bpf_skipped:
         log("setup: the BPF backend left out: %s" % bpf_skipped)
     names = [c[0] for c in configs]
@@ -110,7 +108,6 @@ def run():
                 bpf_checks["churned"] += N
         log("setup round %d: %s" % (r + 1, " ".join(line)))
     backend_set(None)
-    os.rmdir(SERVICE_CGROUP)
     res = {
         "rounds": R, "conns": N, "inflight": C,
         "cps": {k: summary(v) for k, v in cps.items()},
