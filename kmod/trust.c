@@ -24,43 +24,48 @@
 /* More LB subnets than any deployment has; keeps the per-ACK scan short. */
 #define KGWTTM_TRUST_MAX	32
 
+/*
+ * A network as the words an address is compared with: the address under
+ * the mask equals addr. Every ACK with an option checks its source against
+ * each network in turn, so a match is one AND and one compare per 32 bits,
+ * not a byte-wise memcmp() of the prefix.
+ */
 struct kgwttm_net {
 	u8 af;
-	u8 plen;
-	u8 addr[16];
+	__be32 addr[4];			/* host bits zero; IPv4 in addr[0] */
+	__be32 mask[4];
 };
 
 static struct kgwttm_net kgwttm_nets[KGWTTM_TRUST_MAX] __read_mostly;
 static unsigned int kgwttm_nets_n __read_mostly;
 
-static bool kgwttm_prefix_match(const u8 *a, const u8 *net, unsigned int plen)
-{
-	unsigned int bytes = plen / 8, bits = plen % 8;
-
-	if (memcmp(a, net, bytes))
-		return false;
-	return !bits || !((a[bytes] ^ net[bytes]) & (0xff << (8 - bits)));
-}
-
-static bool kgwttm_trusted(u8 af, const u8 *addr)
+bool kgwttm_trusted_v4(__be32 addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < kgwttm_nets_n; i++)
-		if (kgwttm_nets[i].af == af &&
-		    kgwttm_prefix_match(addr, kgwttm_nets[i].addr, kgwttm_nets[i].plen))
-			return true;
-	return false;
-}
+	for (i = 0; i < kgwttm_nets_n; i++) {
+		const struct kgwttm_net *n = &kgwttm_nets[i];
 
-bool kgwttm_trusted_v4(__be32 addr)
-{
-	return kgwttm_trusted(AF_INET, (const u8 *)&addr);
+		if (n->af == AF_INET && (addr & n->mask[0]) == n->addr[0])
+			return true;
+	}
+	return false;
 }
 
 bool kgwttm_trusted_v6(const struct in6_addr *addr)
 {
-	return kgwttm_trusted(AF_INET6, addr->s6_addr);
+	const __be32 *a = addr->s6_addr32;
+	unsigned int i;
+
+	for (i = 0; i < kgwttm_nets_n; i++) {
+		const struct kgwttm_net *n = &kgwttm_nets[i];
+
+		if (n->af == AF_INET6 &&
+		    (a[0] & n->mask[0]) == n->addr[0] && (a[1] & n->mask[1]) == n->addr[1] &&
+		    (a[2] & n->mask[2]) == n->addr[2] && (a[3] & n->mask[3]) == n->addr[3])
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -71,34 +76,32 @@ static int kgwttm_parse_net(const char *s, struct kgwttm_net *n)
 {
 	const char *slash = strchr(s, '/');
 	int len = slash ? slash - s : strlen(s);
-	unsigned int plen, max;
+	unsigned int plen, max, w;
 	const char *end;
 
+	memset(n, 0, sizeof(*n));
 	if (memchr(s, ':', len)) {
 		n->af = AF_INET6;
 		max = 128;
-		if (!in6_pton(s, len, n->addr, -1, &end) || end != s + len)
+		if (!in6_pton(s, len, (u8 *)n->addr, -1, &end) || end != s + len)
 			return -EINVAL;
 	} else {
 		n->af = AF_INET;
 		max = 32;
-		if (!in4_pton(s, len, n->addr, -1, &end) || end != s + len)
+		if (!in4_pton(s, len, (u8 *)n->addr, -1, &end) || end != s + len)
 			return -EINVAL;
 	}
 	if (!slash)
 		plen = max;
 	else if (kstrtouint(slash + 1, 10, &plen) || plen > max)
 		return -EINVAL;
-	n->plen = (u8)plen;
 
-	/* Bits past the prefix are a typo for another network ("10.1.0.0/8"). */
-	if (plen < max) {
-		u8 masked[16];
+	for (w = 0; w < max / 32; w++) {
+		unsigned int bits = clamp_t(int, (int)plen - 32 * (int)w, 0, 32);
 
-		memcpy(masked, n->addr, max / 8);
-		masked[plen / 8] &= (u8)(0xff << (8 - plen % 8));
-		memset(masked + plen / 8 + 1, 0, max / 8 - plen / 8 - 1);
-		if (memcmp(masked, n->addr, max / 8))
+		n->mask[w] = bits ? htonl(~0U << (32 - bits)) : 0;
+		/* Bits past the prefix are a typo for another network ("10.1.0.0/8"). */
+		if (n->addr[w] & ~n->mask[w])
 			return -EINVAL;
 	}
 	return plen == 0;
