@@ -23,9 +23,13 @@
  * change of every socket, about ten per connection.
  *
  * A TCP Fast Open child is made from the SYN (tcp_fastopen_create_child)
- * and never goes through tcp_child_process(): a second kprobe, on
- * tcp_fastopen_add_skb(child, syn), reads the option from that SYN. It runs
- * only for TFO children.
+ * and never goes through tcp_child_process(): it is not captured (not
+ * counted; getsockopt says ENOENT). The functions that see it with its SYN
+ * are either inlined into tcp_try_fastopen() (tcp_fastopen_add_skb, on
+ * Debian's 5.10, 6.1 and 6.12 alike: no call site left) or run for every
+ * connection (syn_recv_sock, tcp_init_transfer), so hooking them would make
+ * every handshake pay for a mode that a FULLNAT LB's clients rarely get
+ * through to the backend (kmod/README.md, "Not covered").
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -85,35 +89,23 @@ static enum kgwttm_stat kgwttm_capture_skb(const struct sk_buff *skb, bool v6,
 }
 
 /*
- * @child was made by @skb (the handshake's final ACK, or a TFO SYN): attach
- * the client it carries. Only a passive open's child, in SYN_RECV, is ours.
+ * tcp_child_process(struct sock *parent, struct sock *child, struct sk_buff *skb):
+ * @child was made by @skb, the handshake's final ACK; attach the client it
+ * carries.
  */
-static void kgwttm_capture_child(struct sock *child, const struct sk_buff *skb)
+static int kgwttm_capture_ack(struct kprobe *kp, struct pt_regs *regs)
 {
+	struct sock *child = (struct sock *)kgwttm_regs_arg(regs, 1);
+	const struct sk_buff *skb = (const struct sk_buff *)kgwttm_regs_arg(regs, 2);
 	enum kgwttm_stat result;
 	struct ttm_peer peer;
 
 	if (child->sk_state != TCP_SYN_RECV || child->sk_protocol != IPPROTO_TCP)
-		return;
+		return 0;
 	result = kgwttm_capture_skb(skb, skb->protocol == htons(ETH_P_IPV6), &peer);
 	if (result == KGWTTM_STAT_WITH_OPTION && kgwttm_store_attach(child, &peer))
 		result = KGWTTM_STAT_NOMEM;
 	kgwttm_stats_inc(result);
-}
-
-/* tcp_child_process(struct sock *parent, struct sock *child, struct sk_buff *skb) */
-static int kgwttm_capture_ack(struct kprobe *kp, struct pt_regs *regs)
-{
-	kgwttm_capture_child((struct sock *)kgwttm_regs_arg(regs, 1),
-			     (const struct sk_buff *)kgwttm_regs_arg(regs, 2));
-	return 0;
-}
-
-/* tcp_fastopen_add_skb(struct sock *sk, struct sk_buff *skb) */
-static int kgwttm_capture_fastopen(struct kprobe *kp, struct pt_regs *regs)
-{
-	kgwttm_capture_child((struct sock *)kgwttm_regs_arg(regs, 0),
-			     (const struct sk_buff *)kgwttm_regs_arg(regs, 1));
 	return 0;
 }
 
@@ -122,25 +114,10 @@ static struct kprobe kgwttm_child_process = {
 	.pre_handler = kgwttm_capture_ack,
 };
 
-static struct kprobe kgwttm_fastopen_add_skb = {
-	.symbol_name = "tcp_fastopen_add_skb",
-	.pre_handler = kgwttm_capture_fastopen,
-};
-
-static struct kprobe *kgwttm_capture_probes[] = {
-	&kgwttm_child_process,
-	&kgwttm_fastopen_add_skb,
-};
-
-/* Handshakes the kprobes missed (one hit while another ran on this CPU). */
+/* Handshakes the kprobe missed (one hit while another ran on this CPU). */
 unsigned long kgwttm_capture_missed(void)
 {
-	unsigned long n = 0;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(kgwttm_capture_probes); i++)
-		n += kgwttm_capture_probes[i]->nmissed;
-	return n;
+	return kgwttm_child_process.nmissed;
 }
 
 int kgwttm_capture_init(const struct toa_formats *fmts)
@@ -148,14 +125,14 @@ int kgwttm_capture_init(const struct toa_formats *fmts)
 	int err;
 
 	kgwttm_formats = *fmts;
-	err = register_kprobes(kgwttm_capture_probes, ARRAY_SIZE(kgwttm_capture_probes));
+	err = register_kprobe(&kgwttm_child_process);
 	if (err)
-		pr_err("cannot probe tcp_child_process/tcp_fastopen_add_skb: %d\n", err);
+		pr_err("cannot probe tcp_child_process: %d\n", err);
 	return err;
 }
 
 /* After it, no capture runs: store.c may free every entry. */
 void kgwttm_capture_exit(void)
 {
-	unregister_kprobes(kgwttm_capture_probes, ARRAY_SIZE(kgwttm_capture_probes));
+	unregister_kprobe(&kgwttm_child_process);
 }

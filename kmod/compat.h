@@ -15,8 +15,8 @@
  *   kretprobes: register_kretprobes(),                2.6.30
  *     .entry_handler, .data_size, ri->data,
  *     .maxactive, regs_return_value()
- *   probe targets tcp_child_process (args 1, 2:       2.6.x
- *     child, skb), tcp_fastopen_add_skb (0, 1)        4.7
+ *   probe target tcp_child_process (args 1, 2:        2.6.x
+ *     child, skb)
  *   probe targets inet_getname, inet6_getname,        4.17
  *     returning the address length
  *   regs_get_kernel_argument()                        x86 4.20, arm64 5.5
@@ -59,8 +59,7 @@
  *   every version, and read .nmissed, which every version has.
  * - tcp_child_process(parent, child, skb) (exported, 2.6+; 6.x returns a
  *   drop reason, the arguments are the same) runs once per child made from
- *   an ACK, with the child bh-locked; tcp_fastopen_add_skb(child, skb) (4.7+)
- *   once per TFO child. capture.c probes both.
+ *   an ACK, with the child bh-locked. capture.c probes it.
  * - tracepoint_synchronize_unregister() waits for SRCU as well since 4.20
  *   (synchronize_sched() alone before): the same promise to the caller.
  * - tcp_v6_destroy_sock() calls tcp_v4_destroy_sock() up to 6.3 and is gone

@@ -9,7 +9,7 @@ import os
 # The functions kgwttm hooks (kmod/capture.c, kmod/getname.c). A trace
 # kprobe on each (beside the module's own hooks) counts how often they ran:
 # the module's handlers cannot run more often than that.
-KPROBED = ("tcp_child_process", "tcp_fastopen_add_skb", "tcp_v4_destroy_sock",
+KPROBED = ("tcp_child_process", "tcp_v4_destroy_sock",
            "inet_getname", "inet6_getname")
 # The ones kgwttm hooks with a kretprobe (entry and return), not a kprobe.
 KRETPROBED = ("inet_getname", "inet6_getname")
