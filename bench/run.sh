@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--only) ONLY=$2; shift 2 ;;
 	--mem) MEM=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
-	--wallclock) VMCLOCK="--cpus 2" CLOCK=wall; shift ;;
+	--wallclock) VMCLOCK="--cpus 2 --parallel-vcpus" CLOCK=wall; shift ;;
 	--peer) [ -f "$2" ] || { echo "bench/run.sh: --peer $2: no such file" >&2; exit 2; }
 		PEERS="$PEERS $2"; shift 2 ;;
 	*) echo "usage: bench/run.sh [--write] [--quick] [--only LIST] [--mem MiB] [--timeout S] [--wallclock] [--peer PATH.ko]..." >&2; exit 2 ;;
