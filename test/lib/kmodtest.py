@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 # The modules test/build.sh built for the running kernel: test/vm/run names
@@ -81,13 +82,24 @@ def _bpf_attach(params):
 
 
 def rmmod():
+    """Unloads the backend. A getsockopt() in progress holds a reference to
+    the module (netfilter's sockopt table takes one per call), and rmmod then
+    fails with EAGAIN rather than wait, as it would for an operator: retried
+    for up to 5 s, so that a module still held after that fails the suite."""
     _bpf_params.clear()
     if not loaded():
         return
     if BACKEND == 'bpf':
         subprocess.run([BPF_LOADER, 'detach'], check=True)
-    else:
-        subprocess.run(['rmmod', 'kgwttm'], check=True)
+        return
+    end = time.time() + 5
+    while True:
+        r = subprocess.run(['rmmod', 'kgwttm'], capture_output=True, text=True)
+        if r.returncode == 0:
+            return
+        if 'Resource temporarily unavailable' not in r.stderr or time.time() > end:
+            raise subprocess.CalledProcessError(r.returncode, r.args, r.stdout, r.stderr)
+        time.sleep(0.05)
 
 
 def suite():
