@@ -57,10 +57,13 @@ struct settings {
 	const char *cgroup;
 };
 
-/* What each program is pinned as (its link) under the pin folder. */
+/* What each cgroup program is pinned as (its link) under the pin folder. */
 static const char *const link_names[] = {
 	"sockops", "getsockopt", "getpeername4", "getpeername6",
 };
+#define N_CGROUP_LINKS	(sizeof(link_names) / sizeof(link_names[0]))
+/* The live iterator's link, bound to the storage map: status reads it. */
+#define LIVE_LINK	"live"
 
 static const char *pin_dir(void)
 {
@@ -417,7 +420,7 @@ static void unpin_all(void)
 	char path[PATH_MAX];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++) {
+	for (i = 0; i < N_CGROUP_LINKS; i++) {
 		int fd;
 
 		pin_path(path, sizeof(path), link_names[i]);
@@ -428,11 +431,39 @@ static void unpin_all(void)
 		}
 		unlink(path);
 	}
+	pin_path(path, sizeof(path), LIVE_LINK);
+	unlink(path);
 	pin_path(path, sizeof(path), "stats");
 	unlink(path);
 	pin_path(path, sizeof(path), "params");
 	unlink(path);
 	rmdir(pin_dir());
+}
+
+/* Pins a new link as NAME; the pin then holds it (or, on error, nothing does). */
+static int pin_link(struct bpf_link *l, const char *name)
+{
+	char path[PATH_MAX];
+	int r;
+
+	pin_path(path, sizeof(path), name);
+	r = bpf_link__pin(l, path);
+	bpf_link__destroy(l);
+	if (r)
+		err("pinning %s: %s", path, strerror(-r));
+	return r;
+}
+
+/* The live iterator, bound to the storage map it counts. */
+static struct bpf_link *attach_live(struct kgwttm *skel)
+{
+	union bpf_iter_link_info linfo = {
+		.map.map_fd = (__u32)bpf_map__fd(skel->maps.kgwttm_clients),
+	};
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo,
+		    .link_info_len = sizeof(linfo));
+
+	return bpf_program__attach_iter(skel->progs.kgwttm_live, &opts);
 }
 
 static int cmd_attach(int argc, char **argv)
@@ -486,20 +517,25 @@ static int cmd_attach(int argc, char **argv)
 	pin_path(path, sizeof(path), "params");
 	if (bpf_map__pin(skel->maps.rodata, path))
 		goto fail_pin;
-	for (i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++) {
+	{
+		struct bpf_link *l = attach_live(skel);
+
+		if (!l) {
+			err("the live iterator: %s", strerror(errno));
+			goto fail_unpin;
+		}
+		if (pin_link(l, LIVE_LINK))
+			goto fail_unpin;
+	}
+	for (i = 0; i < N_CGROUP_LINKS; i++) {
 		struct bpf_link *l = bpf_program__attach_cgroup(program(skel, i), cg);
 
 		if (!l) {
 			err("attaching %s to %s: %s", link_names[i], s.cgroup, strerror(errno));
 			goto fail_unpin;
 		}
-		pin_path(path, sizeof(path), link_names[i]);
-		r = bpf_link__pin(l, path);
-		bpf_link__destroy(l);	/* the pin holds it, or nothing does */
-		if (r) {
-			err("pinning %s: %s", path, strerror(-r));
+		if (pin_link(l, link_names[i]))
 			goto fail_unpin;
-		}
 	}
 	close(cg);
 	printf(PROG ": attached to %s: getsockopt(SOL_IP, %d), formats=%s, trusted_nets=%s, rewrite_getname=%c\n",
@@ -555,8 +591,9 @@ static int cmd_verify(int argc, char **argv)
 	}
 	uname(&u);
 	printf(PROG ": the verifier of %s accepts", u.release);
-	for (i = 0; i < sizeof(link_names) / sizeof(link_names[0]); i++)
+	for (i = 0; i < N_CGROUP_LINKS; i++)
 		printf(" %s (%u insns)", link_names[i], insn_count(program(skel, i)));
+	printf(" %s (%u insns)", LIVE_LINK, insn_count(skel->progs.kgwttm_live));
 	printf("; bpf_set_retval %s, task in getpeername %s\n",
 	       skel->rodata->cfg_has_set_retval ? "yes" : "no",
 	       skel->rodata->cfg_has_task_btf ? "yes" : "no");
@@ -576,13 +613,37 @@ static int open_pinned(const char *name)
 	return fd;
 }
 
+/* The entries there are: one byte each from the pinned live iterator. */
+static long long count_live(void)
+{
+	long long n = 0;
+	char buf[4096];
+	ssize_t got;
+	int link = open_pinned(LIVE_LINK), it;
+
+	if (link < 0)
+		return -1;
+	it = bpf_iter_create(link);
+	close(link);
+	if (it < 0) {
+		err("counting live entries: %s", strerror(errno));
+		return -1;
+	}
+	while ((got = read(it, buf, sizeof(buf))) > 0)
+		n += got;
+	if (got < 0)
+		err("counting live entries: %s", strerror(errno));
+	close(it);
+	return got < 0 ? -1 : n;
+}
+
 static int cmd_status(void)
 {
 	static const char *const names[KGWTTM_BPF_STAT_NR] = {
-		"with_option", "without_option", "malformed", "untrusted", "nomem", "live",
+		"with_option", "without_option", "malformed", "untrusted", "nomem",
 	};
 	int ncpu = libbpf_num_possible_cpus(), fd = open_pinned("stats");
-	long long sum[KGWTTM_BPF_STAT_NR] = {};
+	long long sum[KGWTTM_BPF_STAT_NR] = {}, live;
 	__s64 *v;
 	__u32 i;
 	int c;
@@ -604,11 +665,14 @@ static int cmd_status(void)
 	}
 	free(v);
 	close(fd);
+	live = count_live();
+	if (live < 0)
+		return 1;
 	printf("version %s\n", KGWTTM_VERSION);
-	for (i = 0; i < KGWTTM_BPF_LIVE; i++)
+	for (i = 0; i < KGWTTM_BPF_STAT_NR; i++)
 		printf("%s %lld\n", names[i], sum[i]);
 	printf("missed 0\n");		/* cgroup programs run on every call */
-	printf("live %lld\n", sum[KGWTTM_BPF_LIVE]);
+	printf("live %lld\n", live);
 	printf("entry_bytes %zu\n", sizeof(struct kgwttm_bpf_entry));
 	return 0;
 }

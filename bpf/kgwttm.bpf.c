@@ -14,9 +14,14 @@
  *   kinds 253 and 254 it can only search by an RFC 6994 magic, and TOA puts
  *   the port where the magic would be. A trusted client
  *   goes into socket local storage (BPF_MAP_TYPE_SK_STORAGE), which the
- *   kernel frees with the socket; the socket also gets STATE_CB, so the
- *   entry is dropped (and live counted down) as the connection closes,
- *   before a disconnected socket could be connected elsewhere.
+ *   kernel frees with the socket. Nothing else runs for the connection:
+ *   no STATE_CB (three more sockops calls and a storage delete on every
+ *   connection) to drop the entry as it closes; every reader checks
+ *   instead that the socket's peer is still the LB the entry was made for,
+ *   so a disconnected socket connected elsewhere has no client.
+ * - iter/bpf_sk_storage_map counts the entries for `kgwttm-bpf status`
+ *   (live): one byte per socket that still has one, read through its
+ *   pinned link, so live costs nothing until someone asks.
  * - cgroup/getsockopt answers SOL_IP/optname, only when no kernel module
  *   answers it (the kernel said ENOPROTOOPT): the struct ttm_peer, EINVAL
  *   for a short buffer, ENOENT without a client. bpf_set_retval (5.18+) sets
@@ -68,6 +73,19 @@ __u32 kgwttm_walk_step(__u32 p, __u32 s, __u32 len);
  * merges neighbouring fields.
  */
 #define CTX(field)	(*(volatile typeof(field) *)&(field))
+
+/*
+ * The same for a struct bpf_sock, where even volatile is not enough: clang
+ * reads neighbouring fields from one base it has moved into the socket
+ * (pointer arithmetic on a socket, which the verifier refuses). One load at
+ * the field's own offset from the socket itself.
+ */
+#define SK_LOAD(size, sk, field) ({						\
+	__##size __v;								\
+	asm volatile("%0 = *(" #size " *)(%1 + %2)" : "=r"(__v)		\
+		     : "r"(sk), "i"(__builtin_offsetof(struct bpf_sock, field)));	\
+	__v;									\
+})
 
 /* Set by the loader (kgwttm-bpf.c) before load; read-only afterwards. */
 const volatile struct toa_formats cfg_formats = {
@@ -277,40 +295,39 @@ static __always_inline void capture(struct bpf_sock_ops *skops)
 		if (sk)
 			stored = bpf_sk_storage_get(&kgwttm_clients, sk, 0,
 						    BPF_SK_STORAGE_GET_F_CREATE);
-		if (stored) {
+		if (stored)
 			*stored = e;
-			stat_add(KGWTTM_BPF_LIVE, 1);
-			bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-						  BPF_SOCK_OPS_STATE_CB_FLAG);
-		} else {
+		else
 			result = KGWTTM_BPF_NOMEM;
-		}
 	}
 	stat_add(result, 1);
-}
-
-/* A connection with a client is closing: its client goes with it. */
-static __always_inline void release(struct bpf_sock_ops *skops)
-{
-	struct bpf_sock *sk = skops->sk;
-
-	if (sk && !bpf_sk_storage_delete(&kgwttm_clients, sk))
-		stat_add(KGWTTM_BPF_LIVE, -1);
 }
 
 SEC("sockops")
 int kgwttm_sockops(struct bpf_sock_ops *skops)
 {
-	switch (skops->op) {
-	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+	if (skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB)
 		capture(skops);
-		break;
-	case BPF_SOCK_OPS_STATE_CB:
-		if (skops->args[1] == BPF_TCP_CLOSE)
-			release(skops);
-		break;
-	}
 	return 1;
+}
+
+/*
+ * Whether the entry belongs to the connection the socket has now: its peer is
+ * still the LB the entry was made for (a socket disconnected with
+ * connect(AF_UNSPEC) and connected elsewhere keeps its storage). The module
+ * checks the same (kmod/store.c), with the cookie on top.
+ */
+static __always_inline bool entry_current(const struct kgwttm_bpf_entry *e,
+					  struct bpf_sock *sk)
+{
+	if (SK_LOAD(u16, sk, dst_port) != e->lb_port)
+		return false;
+	if (SK_LOAD(u32, sk, family) == AF_INET)
+		return v4mapped(e->lb) && SK_LOAD(u32, sk, dst_ip4) == e->lb[3];
+	return SK_LOAD(u32, sk, dst_ip6[0]) == e->lb[0] &&
+	       SK_LOAD(u32, sk, dst_ip6[1]) == e->lb[1] &&
+	       SK_LOAD(u32, sk, dst_ip6[2]) == e->lb[2] &&
+	       SK_LOAD(u32, sk, dst_ip6[3]) == e->lb[3];
 }
 
 /* Reject this getsockopt with -err where the kernel lets BPF pick it. */
@@ -349,7 +366,7 @@ int kgwttm_getsockopt(struct bpf_sockopt *ctx)
 	if (!sk || sk->protocol != IPPROTO_TCP)
 		return sockopt_error(ctx, ENOENT);
 	e = bpf_sk_storage_get(&kgwttm_clients, sk, 0, 0);
-	if (!e)
+	if (!e || !entry_current(e, sk))
 		return sockopt_error(ctx, ENOENT);
 	__builtin_memcpy(p, &e->peer, sizeof(struct ttm_peer));
 	CTX(ctx->optlen) = sizeof(struct ttm_peer);
@@ -422,6 +439,33 @@ int kgwttm_getpeername6(struct bpf_sock_addr *ctx)
 	}
 	ctx->user_port = e->peer.port;
 	return 1;
+}
+
+/* Just enough of the iterator's context for CO-RE (include/linux/bpf.h). */
+struct seq_file;
+struct sock;
+struct bpf_map;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__bpf_sk_storage_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	struct sock *sk;
+	void *value;
+} __attribute__((preserve_access_index));
+
+/* live: one byte per socket with an entry (the loader counts them). */
+SEC("iter/bpf_sk_storage_map")
+int kgwttm_live(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	char mark = '.';
+
+	if (ctx->sk && ctx->value)
+		bpf_seq_write(ctx->meta->seq, &mark, sizeof(mark));
+	return 0;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -13,8 +13,8 @@
 
 /*
  * Counters, in /proc/net/kgwttm's order; the loader prints them with the
- * module's names. The first five count connections (each once); live goes
- * up when an entry is stored and down when its connection closes.
+ * module's names. Each counts connections, once. live is not a counter: the
+ * loader counts the entries there are (the kgwttm_live iterator).
  */
 enum kgwttm_bpf_stat {
 	KGWTTM_BPF_WITH_OPTION,
@@ -22,7 +22,6 @@ enum kgwttm_bpf_stat {
 	KGWTTM_BPF_MALFORMED,
 	KGWTTM_BPF_UNTRUSTED,
 	KGWTTM_BPF_NOMEM,
-	KGWTTM_BPF_LIVE,
 	KGWTTM_BPF_STAT_NR,
 };
 

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: MIT
 """The BPF backend (bpf/): what differs from the module.
 
-- The verifier of the running kernel accepts the four programs, for the
+- The verifier of the running kernel accepts the five programs, for the
   default settings and for the ones that change what it checks (every
   format, 32 networks, the rewrite off); a refusal prints its log.
-- attach pins four links and two maps under /sys/fs/bpf/kgwttm, attaches
-  them to the cgroup v2 root as multi-attach programs, and params echoes its
-  settings; detach removes all of it, and getsockopt is ENOPROTOOPT again.
+- attach pins five links (the four programs and the live iterator) and two
+  maps under /sys/fs/bpf/kgwttm, attaches the programs to the cgroup v2 root
+  as multi-attach programs, and params echoes its settings; detach removes
+  all of it, and getsockopt is ENOPROTOOPT again.
 - Two backends never answer together: attach refuses while kgwttm.ko is
   loaded, and while it is attached already.
 - The errnos the kernel lets BPF give: ENOENT and EINVAL where
@@ -28,7 +29,7 @@ import kmodtest as k  # noqa: E402
 libc = ctypes.CDLL(None, use_errno=True)
 LOADER = k.BPF_LOADER
 PIN = k.BPF_PIN
-PINNED = ['getpeername4', 'getpeername6', 'getsockopt', 'params', 'sockops', 'stats']
+PINNED = ['getpeername4', 'getpeername6', 'getsockopt', 'live', 'params', 'sockops', 'stats']
 PROGRAMS = ('kgwttm_sockops', 'kgwttm_getsockopt', 'kgwttm_getpeername4', 'kgwttm_getpeername6')
 RELEASE = os.uname().release
 SET_RETVAL = tuple(int(n) for n in RELEASE.split('.')[:2]) >= (5, 18)
@@ -146,7 +147,7 @@ for desc, args in (('default settings', ['--trusted-nets', k.TESTBED_TRUSTED_NET
                    ('trusted_nets=any, formats=200:8', ['--trusted-nets', 'any', '--formats', '200:8'])):
     r = run('verify', *args)
     t.ok(r.returncode == 0 and 'accepts' in r.stdout,
-         'the verifier of %s accepts the four programs (%s)' % (RELEASE, desc),
+         'the verifier of %s accepts the five programs (%s)' % (RELEASE, desc),
          r.stdout + r.stderr)
     if r.returncode == 0:
         t.diag(r.stdout.strip())
@@ -154,8 +155,8 @@ for desc, args in (('default settings', ['--trusted-nets', k.TESTBED_TRUSTED_NET
 r = run('attach', '--trusted-nets', k.TESTBED_TRUSTED_NETS, '--optname', '1350')
 if not t.ok(r.returncode == 0, 'attach --trusted-nets <test bed> --optname 1350', r.stdout + r.stderr):
     sys.exit(t.end())
-t.equal(sorted(os.listdir(PIN)), PINNED, 'pinned under %s: one link per program, the counters and '
-        'the settings' % PIN)
+t.equal(sorted(os.listdir(PIN)), PINNED, 'pinned under %s: one link per program (live: the '
+        'iterator over the entries), the counters and the settings' % PIN)
 t.equal(cgroup_programs(), {
     'kgwttm_sockops': ('cgroup_sock_ops', 'multi'),
     'kgwttm_getsockopt': ('cgroup_getsockopt', 'multi'),
