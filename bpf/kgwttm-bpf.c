@@ -618,11 +618,22 @@ static long long count_live(void)
 {
 	long long n = 0;
 	char buf[4096];
+	char path[PATH_MAX];
 	ssize_t got;
-	int link = open_pinned(LIVE_LINK), it;
+	int link, it;
 
-	if (link < 0)
+	pin_path(path, sizeof(path), LIVE_LINK);
+	link = bpf_obj_get(path);
+	if (link < 0 && errno == ENOENT) {
+		/* attach pins everything, status found the counters: an
+		 * attach by a kgwttm-bpf from before the live iterator */
+		err("attached by an older " PROG " (no %s): run " PROG " detach, then attach", path);
 		return -1;
+	}
+	if (link < 0) {
+		err("not attached (%s: %s)", path, strerror(errno));
+		return -1;
+	}
 	it = bpf_iter_create(link);
 	close(link);
 	if (it < 0) {

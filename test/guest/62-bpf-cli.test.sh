@@ -6,7 +6,8 @@
 # names the backend and shows what kgwttm-bpf status and params print;
 # `kgwttm doctor` finds it healthy, with the errno this kernel's backend gives
 # a loopback connection (ENOENT from 5.18, ENOPROTOOPT before) and its round
-# trip through the BPF programs; a second attach is refused; `kgwttm bpf
+# trip through the BPF programs; a second attach is refused; status tells an
+# older kgwttm-bpf's attach (no live iterator) to attach again; `kgwttm bpf
 # detach` leaves the guest as it was, and status exits 3 again.
 #
 # The CLI runs as installed in KGWTTM_CLI_PREFIX (test/guest/45-cli.test.sh
@@ -95,6 +96,17 @@ second_attach_refused() {
 	[ "$rc" = 1 ] && echo "$out" | grep -q 'already attached'
 }
 
+# An attach by a kgwttm-bpf from before the live iterator has every pin but
+# live: status says what to do instead of "not attached", and detach still
+# takes the rest away (the next point).
+older_attach() {
+	rm $PIN/live || return 1
+	out=$("$KGWTTM_BPF_LOADER" status 2>&1)
+	rc=$?
+	echo "$out"
+	[ "$rc" = 1 ] && echo "$out" | grep -q "attached by an older kgwttm-bpf (no $PIN/live): run kgwttm-bpf detach, then attach"
+}
+
 detach() {
 	kgwttm bpf detach || return 1
 	[ ! -e $PIN ] || { echo "$PIN is still there"; return 1; }
@@ -109,5 +121,6 @@ check "kgwttm status --json: backend bpf, every counter, the settings" status_js
 check "kgwttm doctor: exit 0, the backend loaded, $NO_CLIENT on loopback, its trust list, the round trip through the programs" doctor_is_healthy
 check "kgwttm doctor --json: backend bpf, healthy, no failed check" doctor_json
 check "a second kgwttm bpf attach: exit 1, already attached" second_attach_refused
+check "kgwttm-bpf status after an attach without the live iterator (an older kgwttm-bpf): exit 1, detach then attach" older_attach
 check "kgwttm bpf detach: the pins gone, status exits 3 with backend none" detach
 tap_done
