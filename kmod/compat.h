@@ -33,8 +33,9 @@
  *   rhashtable_init/replace_fast/remove_fast/         4.5 and older
  *     free_and_destroy, .automatic_shrinking
  *   proc_create_net_single()                          4.18
- *   KMEM_CACHE(), kmem_cache_size(), call_rcu(),      2.6.x
- *     rcu_barrier(), synchronize_rcu()
+ *   KMEM_CACHE(), kmem_cache_size(),                  2.6.x
+ *     synchronize_rcu()
+ *   SLAB_TYPESAFE_BY_RCU (SLAB_DESTROY_BY_RCU before)  4.12
  *   in4_pton(), in6_pton(), kstrtouint(), strim(),    2.6.39 (kstrtouint)
  *     strsep(), kstrdup()
  *   sk_v6_daddr, ipv6_addr_set_v4mapped()             3.13

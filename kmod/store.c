@@ -2,8 +2,17 @@
 /*
  * Per-socket storage: the client of each connection, in a module-owned
  * rhashtable keyed by the struct sock pointer, entries from a module-owned
- * kmem_cache. Lookups run under RCU; an entry is freed through call_rcu when
- * its socket is destroyed (destroy.c's tcp:tcp_destroy_sock probe).
+ * kmem_cache. Lookups run under RCU; an entry is freed when its socket is
+ * destroyed (destroy.c's tcp:tcp_destroy_sock probe).
+ *
+ * The cache is SLAB_TYPESAFE_BY_RCU: a freed entry goes straight back to the
+ * cache instead of through call_rcu() (which the instruction-clock profile
+ * put at about 0.3 us per connection, the largest cost of the module's own),
+ * and its memory stays an entry for as long as a reader may hold it. So a
+ * reader can find an entry that is being reused for another socket; it
+ * copies the client out first and checks the owner after (the writer sets the
+ * owner before the client), so what it keeps is always its own socket's.
+ * rhashtable's lookup restarts when an entry moved to another chain under it.
  *
  * No field of struct sock is written (sk_user_data belongs to sockmap, kTLS,
  * SMC, L2TP and sunrpc); the socket's cookie is generated through sock_diag,
@@ -42,7 +51,6 @@ struct kgwttm_entry {
 	const struct sock *sk;		/* the key */
 	struct kgwttm_owner owner;
 	struct ttm_peer peer;
-	struct rcu_head rcu;
 };
 
 /*
@@ -74,12 +82,6 @@ static const struct rhashtable_params kgwttm_store_params = {
 static struct rhashtable kgwttm_store;
 static struct kmem_cache *kgwttm_entry_cache;
 static atomic_long_t kgwttm_live = ATOMIC_LONG_INIT(0);
-
-static void kgwttm_entry_free_rcu(struct rcu_head *rcu)
-{
-	kmem_cache_free(kgwttm_entry_cache,
-			container_of(rcu, struct kgwttm_entry, rcu));
-}
 
 /* The socket's peer, IPv4 ones as ::ffff:a.b.c.d (as an AF_INET6 socket has them). */
 static void kgwttm_remote(const struct sock *sk, struct in6_addr *a)
@@ -129,6 +131,9 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 	sock_diag_save_cookie(sk, e->owner.cookie);
 	e->owner.remote_port = inet_sk(sk)->inet_dport;
 	kgwttm_remote(sk, &e->owner.remote);
+	/* A reader of this memory's previous life checks the owner after it
+	 * has copied the client: the new owner must be there first. */
+	smp_wmb();
 	e->peer = *peer;
 
 	rcu_read_lock();
@@ -141,7 +146,7 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 		err = rhashtable_replace_fast(&kgwttm_store, &old->node,
 					      &e->node, kgwttm_store_params);
 		if (!err)
-			call_rcu(&old->rcu, kgwttm_entry_free_rcu);
+			kmem_cache_free(kgwttm_entry_cache, old);
 	} else {
 		atomic_long_inc(&kgwttm_live);
 	}
@@ -163,7 +168,7 @@ void kgwttm_store_detach(const struct sock *sk)
 	if (e && !rhashtable_remove_fast(&kgwttm_store, &e->node,
 					 kgwttm_store_params)) {
 		atomic_long_dec(&kgwttm_live);
-		call_rcu(&e->rcu, kgwttm_entry_free_rcu);
+		kmem_cache_free(kgwttm_entry_cache, e);
 	}
 	rcu_read_unlock();
 }
@@ -177,9 +182,12 @@ bool kgwttm_store_get(struct sock *sk, struct ttm_peer *peer)
 		return false;
 	rcu_read_lock();
 	e = rhashtable_lookup(&kgwttm_store, &sk, kgwttm_store_params);
-	if (e && kgwttm_entry_owned_by(e, sk)) {
+	if (e) {
+		/* The client, then whose it is: the entry may be reused under
+		 * us (SLAB_TYPESAFE_BY_RCU), and attach writes the owner first. */
 		*peer = e->peer;
-		found = true;
+		smp_rmb();
+		found = READ_ONCE(e->sk) == sk && kgwttm_entry_owned_by(e, sk);
 	}
 	rcu_read_unlock();
 	return found;
@@ -199,7 +207,7 @@ int kgwttm_store_init(void)
 {
 	int err;
 
-	kgwttm_entry_cache = KMEM_CACHE(kgwttm_entry, 0);
+	kgwttm_entry_cache = KMEM_CACHE(kgwttm_entry, SLAB_TYPESAFE_BY_RCU);
 	if (!kgwttm_entry_cache)
 		return -ENOMEM;
 	err = rhashtable_init(&kgwttm_store, &kgwttm_store_params);
@@ -224,6 +232,5 @@ void kgwttm_store_exit(void)
 {
 	synchronize_rcu();
 	rhashtable_free_and_destroy(&kgwttm_store, kgwttm_entry_free_now, NULL);
-	rcu_barrier();		/* call_rcu frees of detached entries */
-	kmem_cache_destroy(kgwttm_entry_cache);
+	kmem_cache_destroy(kgwttm_entry_cache);	/* waits for RCU readers itself */
 }
