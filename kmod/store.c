@@ -131,8 +131,11 @@ int kgwttm_store_attach(struct sock *sk, const struct ttm_peer *peer)
 	sock_diag_save_cookie(sk, e->owner.cookie);
 	e->owner.remote_port = inet_sk(sk)->inet_dport;
 	kgwttm_remote(sk, &e->owner.remote);
-	/* A reader of this memory's previous life checks the owner after it
-	 * has copied the client: the new owner must be there first. */
+	/*
+	 * A reader of this memory's previous life checks the owner after it
+	 * has copied the client: the new owner must be there first (pairs
+	 * with the smp_rmb() in kgwttm_store_get()).
+	 */
 	smp_wmb();
 	e->peer = *peer;
 
@@ -183,10 +186,12 @@ bool kgwttm_store_get(struct sock *sk, struct ttm_peer *peer)
 	rcu_read_lock();
 	e = rhashtable_lookup(&kgwttm_store, &sk, kgwttm_store_params);
 	if (e) {
-		/* The client, then whose it is: the entry may be reused under
-		 * us (SLAB_TYPESAFE_BY_RCU), and attach writes the owner first. */
+		/*
+		 * The client, then whose it is: the entry may be reused under
+		 * us (SLAB_TYPESAFE_BY_RCU), and attach writes the owner first.
+		 */
 		*peer = e->peer;
-		smp_rmb();
+		smp_rmb();	/* pairs with the smp_wmb() in kgwttm_store_attach() */
 		found = READ_ONCE(e->sk) == sk && kgwttm_entry_owned_by(e, sk);
 	}
 	rcu_read_unlock();

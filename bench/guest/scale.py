@@ -93,7 +93,7 @@ def run():
         holder.cmd("close")
         srv.cmd("close")
         live, waited = wait_live_zero(30)
-        time.sleep(1.0)     # call_rcu frees
+        time.sleep(1.0)     # empty slabs go back after an RCU grace period (SLAB_TYPESAFE_BY_RCU)
         out["after_close"] = {"live": live, "waited_s": waited, "slab": slab(),
                               "counters": counters()}
         log("scale: after close live=%s (%.1f s) slab %s" % (live, waited, out["after_close"]["slab"]))
