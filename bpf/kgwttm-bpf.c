@@ -601,14 +601,20 @@ static int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-static int open_pinned(const char *name)
+/*
+ * The pin @name; @why_missing, if given, says what its absence alone means
+ * (it is printed with the pin's path).
+ */
+static int open_pinned(const char *name, const char *why_missing)
 {
 	char path[PATH_MAX];
 	int fd;
 
 	pin_path(path, sizeof(path), name);
 	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (fd < 0 && errno == ENOENT && why_missing)
+		err(why_missing, path);
+	else if (fd < 0)
 		err("not attached (%s: %s)", path, strerror(errno));
 	return fd;
 }
@@ -618,22 +624,14 @@ static long long count_live(void)
 {
 	long long n = 0;
 	char buf[4096];
-	char path[PATH_MAX];
 	ssize_t got;
-	int link, it;
+	/* status found the counters, and attach pins everything: an attach
+	 * by a kgwttm-bpf from before the live iterator */
+	int link = open_pinned(LIVE_LINK, "attached by an older " PROG
+			       " (no %s): run " PROG " detach, then attach"), it;
 
-	pin_path(path, sizeof(path), LIVE_LINK);
-	link = bpf_obj_get(path);
-	if (link < 0 && errno == ENOENT) {
-		/* attach pins everything, status found the counters: an
-		 * attach by a kgwttm-bpf from before the live iterator */
-		err("attached by an older " PROG " (no %s): run " PROG " detach, then attach", path);
+	if (link < 0)
 		return -1;
-	}
-	if (link < 0) {
-		err("not attached (%s: %s)", path, strerror(errno));
-		return -1;
-	}
 	it = bpf_iter_create(link);
 	close(link);
 	if (it < 0) {
@@ -653,7 +651,7 @@ static int cmd_status(void)
 	static const char *const names[KGWTTM_BPF_STAT_NR] = {
 		"with_option", "without_option", "malformed", "untrusted", "nomem",
 	};
-	int ncpu = libbpf_num_possible_cpus(), fd = open_pinned("stats");
+	int ncpu = libbpf_num_possible_cpus(), fd = open_pinned("stats", NULL);
 	long long sum[KGWTTM_BPF_STAT_NR] = {}, live;
 	__s64 *v;
 	__u32 i;
@@ -693,7 +691,7 @@ static int cmd_params(void)
 	struct kgwttm__rodata *ro;
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), zero = 0;
-	int fd = open_pinned("params");
+	int fd = open_pinned("params", NULL);
 
 	if (fd < 0)
 		return 1;

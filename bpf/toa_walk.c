@@ -38,8 +38,8 @@ static __u32 toa_walk_stop(enum toa_reason r)
 }
 
 /*
- * The option at @p, if one starts there, given the state @s after the ones
- * before it. @opt holds the @len bytes of the list and must be readable for
+ * The option at @p, where the state @s after the ones before it says the next
+ * starts. @opt holds the @len bytes of the list and must be readable for
  * TOA_OPT_SPACE + TOA_OPT_LONGEST bytes; the accepted option goes to @found
  * (TOA_OPT_LONGEST bytes).
  */
@@ -51,8 +51,6 @@ static __u32 toa_walk_step(const u8 *opt, u8 *found, unsigned int len,
 	unsigned int k;
 	u8 optlen;
 
-	if (p != (s & TOA_WALK_NEXT))	/* inside the previous option */
-		return s;
 	if (p >= len || opt[p] == TOA_OPT_EOL)
 		return s | TOA_WALK_END;
 	if (opt[p] == TOA_OPT_NOP)
