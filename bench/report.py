@@ -292,7 +292,38 @@ def tables(d):
         row("")
     if "profile" in d:
         profile_tables(d["profile"], row)
+    if "hooks" in d:
+        hooks_table(d["hooks"], u, row)
     return "\n".join(out)
+
+
+HOOK_LABELS = {"loaded": "kgwttm loaded (kretprobes on inet_getname, inet6_getname)",
+               "rewrite_off": "kgwttm loaded, rewrite_getname=0 (no getname hook)",
+               "unloaded": "not loaded",
+               "probes_only": "not loaded, the tracer on the same hooks (a trace kretprobe on inet_getname)",
+               "bpf": "BPF backend (cgroup/getpeername4 and cgroup/getsockopt at the root)",
+               "bpf_service": "BPF backend on the server's cgroup"}
+
+
+def hooks_table(h, u, row):
+    """6. getpeername and an unhooked getsockopt, per call, by backend. The
+    fastest round of each: a host hiccup only ever adds time, and one hit a
+    whole configuration's loop (both calls) in about one round in four."""
+    row("### 6. One hooked call (getpeername on a connection with a client, %d held connections × %d passes; "
+        "getsockopt(SOL_IP, IP_TTL) on the same sockets, which no getname hook sees; fastest of %d rounds)"
+        % (h["conns"], h["passes"], h["rounds"]))
+    row("")
+    row("| configuration | getpeername %s | added vs not loaded | getsockopt(IP_TTL) %s | added vs not loaded | getpeername, all rounds |"
+        % (u["op"], u["op"]))
+    row("|---|---|---|---|---|---|")
+    base_g, base_t = h["gpn"]["unloaded"]["min"], h["ttl"]["unloaded"]["min"]
+    for k, g in h["gpn"].items():
+        t = h["ttl"][k]
+        label = HOOK_LABELS.get(k) or "peer `%s` loaded" % k[len("peer:"):]
+        added = lambda x, b: "" if k == "unloaded" else "%+.0f" % (x - b)
+        row("| %s | %s | %s | %s | %s | %s |" % (label, fmt(g["min"], 0), added(g["min"], base_g),
+                                               fmt(t["min"], 0), added(t["min"], base_t), rng(g, 0)))
+    row("")
 
 
 PROFILE_LABELS = {"unloaded": "not loaded", "loaded": "kgwttm loaded", "bpf": "BPF backend"}

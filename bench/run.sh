@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# bench/run.sh [--write] [--quick] [--only call,setup,profile,bulk,scale] [--mem MiB] [--timeout S] [--wallclock]
+# bench/run.sh [--write] [--quick] [--only call,setup,profile,bulk,scale,hooks] [--mem MiB] [--timeout S] [--wallclock]
 #              [--peer PATH.ko]...
 #
 # Builds what the benchmarks run (incrementally), boots the VM once, runs

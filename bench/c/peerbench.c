@@ -18,6 +18,7 @@
  *       OP: gso   getsockopt(SOL_IP, 1345, 20 bytes)   (the kgwttm call)
  *           ttl   getsockopt(SOL_IP, IP_TTL, 4 bytes)  (a reference syscall
  *                 through the same ip_getsockopt, with no table behind it)
+ *           gpn   getpeername (what the module's getname rewrite costs)
  *       answers "ns NS mean MEAN calls N ok OK fail FAIL errno E": NS is the
  *       median over chunks of 50 calls of the time per call (robust to the
  *       host preempting the VM), MEAN the plain mean over all calls
@@ -89,8 +90,9 @@ struct result {
 static struct result run(const char *op, const int *idx, long n, long passes)
 {
 	struct result r = { 0 };
-	int gso = strcmp(op, "gso") == 0;
+	int gso = strcmp(op, "gso") == 0, gpn = strcmp(op, "gpn") == 0;
 	int optname = gso ? TTM_SO_GET_PEER : IP_TTL;
+	struct sockaddr_storage ss;
 	unsigned char buf[20];
 	long total = n * passes, nch = (total + CHUNK - 1) / CHUNK, ci = 0;
 	double *ch = calloc(nch, sizeof(*ch)), t0, tc, sum = 0;
@@ -100,8 +102,15 @@ static struct result run(const char *op, const int *idx, long n, long passes)
 	for (long p = 0; p < passes; p++)
 		for (long i = 0; i < n; i++) {
 			socklen_t l = gso ? sizeof(buf) : sizeof(int);
+			int rc;
 
-			if (getsockopt(held.fd[idx[i]], SOL_IP, optname, buf, &l) == 0)
+			if (gpn) {
+				l = sizeof(ss);
+				rc = getpeername(held.fd[idx[i]], (struct sockaddr *)&ss, &l);
+			} else {
+				rc = getsockopt(held.fd[idx[i]], SOL_IP, optname, buf, &l);
+			}
+			if (rc == 0)
 				r.ok++;
 			else
 				r.fail++, r.err = errno;

@@ -5,7 +5,7 @@ import json
 import os
 import time
 
-from . import bulk, call, connsetup, profile, scale
+from . import bulk, call, connsetup, hooks, profile, scale
 from .backend import backend_set, loaded
 from .bed import BPF_LOADER, KO, ONLY, QUICK, SETUP
 from .procs import log, sh
@@ -40,7 +40,8 @@ def main():
     sh(SETUP, "up")
     try:
         for name, fn in [("call", call.run), ("setup", connsetup.run), ("profile", profile.run),
-                         ("bulk", bulk.run), ("scale", scale.run)]:
+                         ("bulk", bulk.run), ("scale", scale.run),
+                         ("hooks", hooks.run)]:
             if ONLY and name not in ONLY:
                 continue
             t0 = time.time()

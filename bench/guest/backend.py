@@ -4,12 +4,14 @@ backend attached (bpf/, through its loader kgwttm-bpf), or none, never two at
 once; and what it reports (/proc/net/kgwttm or kgwttm-bpf status, the
 module's slab cache).
 """
+import contextlib
 import os
 import sys
 import time
 
 from .bed import BPF_LOADER, KO, QUICK, ROOT, TRUSTED_NETS
 from .procs import sh
+from .tracer import ProbeHits
 
 sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
 from kgwttm_status import parse as parse_status  # noqa: E402  (the suites' reader too)
@@ -133,6 +135,19 @@ def slab_alias(name="kgwttm_entry"):
     if os.path.islink(path):
         return os.path.basename(os.readlink(path))
     return name if os.path.exists(path) else None
+
+
+@contextlib.contextmanager
+def configured(params):
+    """backend_set(params) for the body; params "probes": no backend, but
+    trace probes on the hooks the module has (tracer.ProbeHits)."""
+    if params == "probes":
+        backend_set(None)
+        with ProbeHits(like_module=True):
+            yield
+    else:
+        backend_set(params)
+        yield
 
 
 def wait_live_zero(timeout=15.0):

@@ -8,10 +8,9 @@ import os
 import subprocess
 
 from ..summaries import ratios, summary
-from .backend import backend_set, bpf_missing, counters, service_cgroup_enter, wait_live_zero
+from .backend import backend_set, bpf_missing, configured, counters, service_cgroup_enter, wait_live_zero
 from .bed import ACCEPTSRV, LOADGEN, QUICK, RS4
 from .procs import as_lb, lb_env, log, pinned, sh
-from .tracer import ProbeHits
 
 # Sizes.  A round of one configuration is a few hundred ms to ~2 s of guest
 # time on the instruction clock.  On the wall clock a run is ~4 s (4,000
@@ -38,10 +37,11 @@ SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloa
 
 def setup_once(params, n, inflight, port=7201, wrap=()):
     """wrap: a command prefix for the load generator's run (the profiler)."""
-    if params == "probes":          # the not-loaded run, with trace kprobes on
-        with ProbeHits(like_module=True):
-            return setup_once(None, n, inflight, port, wrap)
-    backend_set(params)
+    with configured(params):
+        return _setup_run(params, n, inflight, port, wrap)
+
+
+def _setup_run(params, n, inflight, port, wrap):
     before = counters()
     # The server and the load generator each pinned to a vCPU of their own:
     # left to the scheduler, runs fell into two modes (about 700 and 1,250

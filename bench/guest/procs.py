@@ -46,11 +46,16 @@ def raise_nofile():
 class Peer:
     """A child process spoken to by one command line, one answer line."""
 
-    def __init__(self, argv, env=None, ready=None):
+    def __init__(self, argv, env=None, ready=None, preexec_fn=None):
+        """preexec_fn: run in the child too, after raise_nofile."""
+        def preexec():
+            raise_nofile()
+            if preexec_fn:
+                preexec_fn()
         self.argv = argv
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE if ready else None,
-                                  text=True, bufsize=1, env=env, preexec_fn=raise_nofile)
+                                  text=True, bufsize=1, env=env, preexec_fn=preexec)
         if ready:
             line = self.p.stderr.readline()
             if ready not in line:
