@@ -15,12 +15,15 @@ from .procs import as_lb, lb_env, log, pinned, sh
 # Sizes.  A round of one configuration is a few hundred ms to ~2 s of guest
 # time on the instruction clock.  On the wall clock a run is ~4 s (4,000
 # connections at ~1,000/s): at 1,500 a host hiccup of a second swung a
-# round's ratio by half.
+# round's ratio by half.  Twenty rounds on the wall clock: per-round ratios
+# there swing 15-20% whatever the configuration (fast noise, not drift: the
+# same configuration differs by as much between adjacent runs), so the
+# interval of the median narrows only with more rounds.
 WALL = os.environ.get("KGWTTM_BENCH_CLOCK", "wall") == "wall"
 if QUICK:
     SETUP_CFG = dict(rounds=2, conns=500, inflight=64)
 else:
-    SETUP_CFG = dict(rounds=12 if WALL else 15, conns=4000 if WALL else 1500, inflight=64)
+    SETUP_CFG = dict(rounds=20 if WALL else 15, conns=4000 if WALL else 1500, inflight=64)
 
 
 # "probes": not loaded, but trace kprobes/kretprobes on the functions the
