@@ -175,6 +175,11 @@ def tables(d):
                 x, x_ci = r["bpf_service_vs_" + vs], median_ci(ratios(pr["bpf_service"], pr[vs]))
                 row("| connections/s, BPF backend attached to the server's cgroup only (`--cgroup`) ÷ %s | %s | %s | %s | ≥ %.2f | %s |"
                     % (label, fmt(x["median"], 3), rng(x, 3), fmt_ci(x_ci), target, bpf_verdict(x_ci, target)))
+        if "bpf_floor" in pr:
+            row("| connections/s, the BPF floor on the server's cgroup (empty programs at the same attach points, "
+                "the socket storage made: what the kernel's side costs) ÷ not loaded | %s | %s | %s | | |"
+                % (fmt(r["bpf_floor_vs_unloaded"]["median"], 3), rng(r["bpf_floor_vs_unloaded"], 3),
+                   fmt_ci(median_ci(ratios(pr["bpf_floor"], pr["unloaded"])))))
         for name in s.get("peers", {}):
             peer = pr["peer:" + name]
             pv = s["peers"][name]["vs_unloaded"]
@@ -205,7 +210,8 @@ def tables(d):
         for k, label in [("loaded", "loaded"), ("rewrite_off", "loaded, rewrite_getname=0"),
                          ("unloaded", "not loaded"), ("probes_only", "not loaded, the tracer on the same hooks"),
                          ("bpf", "the BPF backend attached, no module"),
-                         ("bpf_service", "the BPF backend attached to the server's cgroup")] + \
+                         ("bpf_service", "the BPF backend attached to the server's cgroup"),
+                         ("bpf_floor", "the BPF floor on the server's cgroup")] + \
                 [(k, "peer `%s` loaded" % k[len("peer:"):]) for k in cps if k.startswith("peer:")]:
             if k not in cps:
                 continue
@@ -220,7 +226,8 @@ def tables(d):
                    "%s – %s" % (fmt(min(per["unloaded"]), 0), fmt(max(per["unloaded"]), 0))))
             for k, label in [("loaded", "kgwttm loaded"), ("rewrite_off", "kgwttm loaded, rewrite_getname=0"),
                              ("probes_only", "the tracer on the same hooks"), ("bpf", "the BPF backend"),
-                             ("bpf_service", "the BPF backend on the server's cgroup")] + \
+                             ("bpf_service", "the BPF backend on the server's cgroup"),
+                             ("bpf_floor", "the BPF floor on the server's cgroup (the kernel's side alone)")] + \
                     [(k, "peer `%s`" % k[len("peer:"):]) for k in per if k.startswith("peer:")]:
                 if k in per:
                     row("| instructions added per connection, %s (median of the per-round differences) | %s | |"
@@ -303,7 +310,8 @@ HOOK_LABELS = {"loaded": "kgwttm loaded (kretprobes on inet_getname, inet6_getna
                "unloaded": "not loaded",
                "probes_only": "not loaded, the tracer on the same hooks (a trace kretprobe on inet_getname)",
                "bpf": "BPF backend (cgroup/getpeername4 and cgroup/getsockopt at the root)",
-               "bpf_service": "BPF backend on the server's cgroup"}
+               "bpf_service": "BPF backend on the server's cgroup",
+               "bpf_floor": "the BPF floor on the server's cgroup (empty programs at the same attach points)"}
 
 
 def hooks_table(h, u, row):

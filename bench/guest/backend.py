@@ -36,6 +36,32 @@ def service_cgroup_enter():
         f.write(str(os.getpid()))
 
 
+# The BPF backend's floor (bench/c/bpf_floor.bpf.c): empty programs at
+# bpf/'s attach points and the socket storage, on SERVICE_CGROUP, loaded and
+# attached with bpftool; pinned here while attached.
+BPF_FLOOR = os.path.join(ROOT, "bench", "c", "bpf_floor.bpf.o")
+FLOOR_PIN = "/sys/fs/bpf/kgwttm-bench-floor"
+FLOOR_PROGS = (("floor_sockops", "sock_ops"), ("floor_getsockopt", "getsockopt"),
+               ("floor_getpeername4", "getpeername4"), ("floor_getpeername6", "getpeername6"))
+
+
+def floor_attach():
+    os.makedirs(SERVICE_CGROUP, exist_ok=True)
+    sh("bpftool", "prog", "loadall", BPF_FLOOR, FLOOR_PIN)
+    for prog, hook in FLOOR_PROGS:
+        sh("bpftool", "cgroup", "attach", SERVICE_CGROUP, hook, "pinned", os.path.join(FLOOR_PIN, prog))
+
+
+def floor_detach():
+    """Detaches and unpins; the programs and their map go with the last pin."""
+    for prog, hook in FLOOR_PROGS:
+        pin = os.path.join(FLOOR_PIN, prog)
+        if os.path.exists(pin):
+            sh("bpftool", "cgroup", "detach", SERVICE_CGROUP, hook, "pinned", pin)
+            os.remove(pin)
+    os.rmdir(FLOOR_PIN)
+
+
 def module_loaded():
     return os.path.exists("/sys/module/kgwttm")
 
@@ -48,7 +74,7 @@ _peer_loaded = None     # the module name of the peer loaded now, if any
 
 
 def loaded():
-    return bool(module_loaded() or bpf_attached() or _peer_loaded)
+    return bool(module_loaded() or bpf_attached() or _peer_loaded or os.path.exists(FLOOR_PIN))
 
 
 def bpf_missing():
@@ -74,7 +100,8 @@ def backend_set(params):
     besides trusted_nets; ("peer", path): that module instead (a kgwttm build
     gets trusted_nets too); "bpf": the BPF backend, attached to the cgroup v2
     root with the same trusted_nets; "bpf_service": the same, attached to
-    SERVICE_CGROUP only.  Always reloads: whatever answered
+    SERVICE_CGROUP only; "bpf_floor": the BPF floor (which answers nothing)
+    on SERVICE_CGROUP.  Always reloads: whatever answered
     before is unloaded or detached first, so two never answer together."""
     global _peer_loaded
     if _peer_loaded:
@@ -84,12 +111,16 @@ def backend_set(params):
         sh("rmmod", "kgwttm")
     if bpf_attached():
         sh(BPF_LOADER, "detach")
+    if os.path.exists(FLOOR_PIN):
+        floor_detach()
     nets = "trusted_nets=" + TRUSTED_NETS
     if params == "bpf":
         sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS)
     elif params == "bpf_service":
         os.makedirs(SERVICE_CGROUP, exist_ok=True)
         sh(BPF_LOADER, "attach", "--trusted-nets", TRUSTED_NETS, "--cgroup", SERVICE_CGROUP)
+    elif params == "bpf_floor":
+        floor_attach()
     elif isinstance(params, tuple):
         name = module_name(params[1])
         sh("insmod", params[1], *([nets] if name == "kgwttm" else []))

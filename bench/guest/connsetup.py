@@ -31,10 +31,13 @@ else:
 # "bpf": the BPF backend (bpf/) attached instead of the module (issue 14),
 # unless this kernel lacks what it needs; at the cgroup v2 root (its
 # default), and "bpf_service" to the server's cgroup only.
+# "bpf_floor": the BPF backend's floor (bench/c/bpf_floor.bpf.c) on the
+# server's cgroup: what bpf_service costs with no work of its own.
 # "peer:NAME": another module (bench/run.sh --peer), e.g. a classic TOA module.
 PEERS = [p for p in os.environ.get("KGWTTM_BENCH_PEERS", "").split(os.pathsep) if p]
 SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloaded", None),
-                 ("probes_only", "probes"), ("bpf", "bpf"), ("bpf_service", "bpf_service")] + \
+                 ("probes_only", "probes"), ("bpf", "bpf"), ("bpf_service", "bpf_service"),
+                 ("bpf_floor", "bpf_floor")] + \
     [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
 
 
@@ -132,5 +135,6 @@ def run():
         res["ratio"]["bpf_vs_loaded"] = summary(ratios(cps["bpf"], cps["loaded"]))
         res["ratio"]["bpf_service_vs_unloaded"] = summary(ratios(cps["bpf_service"], cps["unloaded"]))
         res["ratio"]["bpf_service_vs_loaded"] = summary(ratios(cps["bpf_service"], cps["loaded"]))
+        res["ratio"]["bpf_floor_vs_unloaded"] = summary(ratios(cps["bpf_floor"], cps["unloaded"]))
         res["bpf_checks"] = bpf_checks
     return res
