@@ -41,6 +41,23 @@ SETUP_CONFIGS = [("loaded", []), ("rewrite_off", ["rewrite_getname=0"]), ("unloa
     [("peer:" + os.path.basename(p)[len("peer-"):-len(".ko")], ("peer", p)) for p in PEERS]
 
 
+def runnable_configs():
+    """SETUP_CONFIGS this kernel can run, and why the BPF ones were left out
+    (None when they were not)."""
+    skipped = bpf_missing()
+    return [c for c in SETUP_CONFIGS if not (skipped and c[0].startswith("bpf"))], skipped
+
+
+def round_order(configs, r):
+    """Round r's order: rotated by one each round, reversed every other
+    full turn, so that no configuration always follows the same one."""
+    k = len(configs)
+    order = configs[r % k:] + configs[:r % k]
+    if (r // k) % 2:
+        order.reverse()
+    return order
+
+
 def setup_once(params, n, inflight, port=7201, wrap=()):
     """wrap: a command prefix for the load generator's run (the profiler)."""
     with configured(params):
@@ -80,8 +97,7 @@ def _setup_run(params, n, inflight, port, wrap):
 
 def run():
     R, N, C = SETUP_CFG["rounds"], SETUP_CFG["conns"], SETUP_CFG["inflight"]
-    bpf_skipped = bpf_missing()
-    configs = [c for c in SETUP_CONFIGS if not (bpf_skipped and c[0].startswith("bpf"))]
+    configs, bpf_skipped = runnable_configs()
     if bpf_skipped:
         log("setup: the BPF backend left out: %s" % bpf_skipped)
     names = [c[0] for c in configs]
@@ -93,12 +109,8 @@ def run():
     for name, params in configs:            # warm-up, one of each
         setup_once(params, N // 2, C)
     for r in range(R):
-        k = len(configs)
-        order = configs[r % k:] + configs[:r % k]
-        if (r // k) % 2:
-            order.reverse()
         line = []
-        for name, params in order:
+        for name, params in round_order(configs, r):
             x = setup_once(params, N, C)
             cps[name].append(x["cps"])
             line.append("%s=%.0f/s" % (name, x["cps"]))

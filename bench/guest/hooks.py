@@ -12,9 +12,9 @@ BPF backend's cgroup/getpeername4 program) costs per call.
 import time
 
 from ..summaries import summary
-from .backend import bpf_missing, configured, service_cgroup_enter
+from .backend import configured, service_cgroup_enter
 from .bed import HOLDCONNS, PEERBENCH, QUICK, RS4
-from .connsetup import SETUP_CONFIGS
+from .connsetup import round_order, runnable_configs
 from .procs import Peer, as_lb, lb_env, log, ns_of, open_conns
 
 if QUICK:
@@ -49,17 +49,14 @@ def measure(params, port, C, P):
 
 def run():
     R, C, P = HOOKS["rounds"], HOOKS["conns"], HOOKS["passes"]
-    skipped = bpf_missing()
-    configs = [c for c in SETUP_CONFIGS if not (skipped and c[0].startswith("bpf"))]
+    configs, _ = runnable_configs()
     gpn = {name: [] for name, _ in configs}
     ttl = {name: [] for name, _ in configs}
     port = 7500
     t0 = time.time()
     for r in range(R + 1):                  # round 0: warm-up
-        k = len(configs)
-        order = configs[r % k:] + configs[:r % k]
         line = []
-        for name, params in order:
+        for name, params in round_order(configs, r):
             port += 1                       # no TIME_WAIT left from the last set
             g, t = measure(params, port, C, P)
             line.append("%s=%.0f/%.0f" % (name, g, t))
