@@ -345,6 +345,7 @@ static struct kgwttm *open_configured(const struct settings *s)
 		return NULL;
 	}
 	skel->rodata->cfg_formats = fmts;
+	kgwttm_bpf_kinds(&fmts, (__u32 *)skel->rodata->cfg_kinds);
 	skel->rodata->cfg_nets_n = n_nets;
 	memcpy((void *)skel->rodata->cfg_nets, nets, sizeof(nets));
 	skel->rodata->cfg_optname = s->optname;
@@ -512,7 +513,7 @@ static int cmd_attach(int argc, char **argv)
 		goto fail_cgroup;
 	}
 	pin_path(path, sizeof(path), "stats");
-	if (bpf_map__pin(skel->maps.kgwttm_stats, path))
+	if (bpf_map__pin(skel->maps.kgwttm_percpu, path))
 		goto fail_pin;
 	pin_path(path, sizeof(path), "params");
 	if (bpf_map__pin(skel->maps.rodata, path))
@@ -653,25 +654,32 @@ static int cmd_status(void)
 	};
 	int ncpu = libbpf_num_possible_cpus(), fd = open_pinned("stats", NULL);
 	long long sum[KGWTTM_BPF_STAT_NR] = {}, live;
-	__s64 *v;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	struct kgwttm_bpf_percpu *v;
 	__u32 i;
 	int c;
 
 	if (fd < 0)
 		return 1;
-	if (ncpu <= 0)
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != sizeof(*v)) {
+		err("%s/stats is not this version's counters (another kgwttm-bpf attached them): detach and attach again",
+		    pin_dir());
+		close(fd);
 		return 1;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return 1;
-	for (i = 0; i < KGWTTM_BPF_STAT_NR; i++) {
-		if (bpf_map_lookup_elem(fd, &i, v)) {
-			err("reading the counters: %s", strerror(errno));
-			return 1;
-		}
-		for (c = 0; c < ncpu; c++)
-			sum[i] += v[c];
 	}
+	/* a per-CPU value comes back one per possible CPU, each 8-byte aligned */
+	_Static_assert(sizeof(*v) % 8 == 0, "per-CPU values are read 8-byte aligned");
+	v = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*v)) : NULL;
+	if (!v || bpf_map_lookup_elem(fd, &zero, v)) {
+		err("reading the counters: %s", v ? strerror(errno) : "out of memory");
+		free(v);
+		close(fd);
+		return 1;
+	}
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i < KGWTTM_BPF_STAT_NR; i++)
+			sum[i] += v[c].stats[i];
 	free(v);
 	close(fd);
 	live = count_live();

@@ -51,7 +51,12 @@
  * step is the one function the verifier checks on its own (below).
  */
 __u32 kgwttm_walk_step(__u32 p, __u32 s, __u32 len);
-#define TOA_WALK_STEP(opt, found, len, fmts, p, s) kgwttm_walk_step(p, s, len)
+#define TOA_WALK_STEP(opt, len, fmts, p, s) kgwttm_walk_step(p, s, len)
+#define TOA_WALK_OPAQUE(x) barrier_var(x)
+#define TOA_WALK_KIND_MAYBE(fmts, kind) kind_maybe(kind)
+static __always_inline bool kind_maybe(__u8 kind);
+#define TOA_WALK_LOAD(dst, opt, p) kgwttm_walk_load((__u64 *)(dst), opt, p)
+static __always_inline void kgwttm_walk_load(__u64 *dst, const __u8 *opt, unsigned int p);
 
 #pragma clang attribute push(__attribute__((always_inline)), apply_to = function)
 #include "../kmod/toa_parse.c"
@@ -75,21 +80,27 @@ __u32 kgwttm_walk_step(__u32 p, __u32 s, __u32 len);
 #define CTX(field)	(*(volatile typeof(field) *)&(field))
 
 /*
- * The same for a struct bpf_sock, where even volatile is not enough: clang
- * reads neighbouring fields from one base it has moved into the socket
- * (pointer arithmetic on a socket, which the verifier refuses). One load at
- * the field's own offset from the socket itself.
+ * Where even volatile is not enough: clang reads neighbouring fields from one
+ * base it has moved into the structure (pointer arithmetic on a socket or a
+ * context, which the verifier refuses), and fields read on two branches from
+ * one pointer it has chosen between them. One load at the field's own offset
+ * from the structure itself.
  */
-#define SK_LOAD(size, sk, field) ({						\
+#define FIELD_LOAD(size, type, p, field) ({					\
 	__##size __v;								\
 	asm volatile("%0 = *(" #size " *)(%1 + %2)" : "=r"(__v)		\
-		     : "r"(sk), "i"(__builtin_offsetof(struct bpf_sock, field)));	\
+		     : "r"(p), "i"(__builtin_offsetof(type, field)));		\
 	__v;									\
 })
+#define SK_LOAD(size, sk, field)	FIELD_LOAD(size, struct bpf_sock, sk, field)
+#define SKOPS_LOAD(skops, field)	FIELD_LOAD(u32, struct bpf_sock_ops, skops, field)
 
 /* Set by the loader (kgwttm-bpf.c) before load; read-only afterwards. */
 const volatile struct toa_formats cfg_formats = {
 	.n = 3, .f = { { 254, 8 }, { 254, 20 }, { 254, 22 } },
+};
+const volatile __u32 cfg_kinds[KGWTTM_BPF_KIND_WORDS] = {	/* cfg_formats' kinds */
+	[254 / 32] = 1u << (254 % 32),
 };
 const volatile __u32 cfg_nets_n;		/* 0: nothing is trusted */
 const volatile struct kgwttm_bpf_net cfg_nets[KGWTTM_BPF_NETS_MAX];
@@ -108,32 +119,32 @@ struct {
 	__type(value, struct kgwttm_bpf_entry);
 } kgwttm_clients SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KGWTTM_BPF_STAT_NR);
-	__type(key, __u32);
-	__type(value, __s64);
-} kgwttm_stats SEC(".maps");
-
 /*
- * The ACK's options, copied out of the packet, and the accepted one: a map
- * value, since toa_walk_step() indexes them with a variable offset (which
- * the stack allows only from 5.12) and the step cannot take pointers.
+ * Each CPU's counters, and the room its captures copy an ACK's options to:
+ * one lookup per connection serves both. The options are in a map value
+ * because toa_walk_step() indexes them with a variable offset (which the
+ * stack allows only from 5.12) and the step cannot take pointers. A capture
+ * runs in softirq, so never twice at once on one CPU.
  */
-struct kgwttm_scratch {
-	union {
-		__u8 opt[TOA_OPT_SPACE + TOA_OPT_LONGEST];
-		__u64 opt64[TOA_OPT_SPACE / 8];		/* filled 8 at a time */
-	};
-	__u8 found[TOA_OPT_LONGEST];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct kgwttm_scratch);
-} kgwttm_scratch SEC(".maps");
+	__type(value, struct kgwttm_bpf_percpu);
+} kgwttm_percpu SEC(".maps");
+
+/* TOA_WALK_LOAD: @opt is the per-CPU block's, and p < TOA_OPT_SPACE. */
+static __always_inline void kgwttm_walk_load(__u64 *dst, const __u8 *opt, unsigned int p)
+{
+	/* The verifier lets x86, arm64 and the other efficient-unaligned
+	 * architectures read a map value unaligned. */
+	dst[0] = *(const __u64 *)(opt + p);
+	dst[1] = *(const __u64 *)(opt + p + 8);
+	dst[2] = *(const __u64 *)(opt + p + 16);
+}
+
+_Static_assert(sizeof(((struct kgwttm_bpf_percpu *)0)->opt) >= TOA_OPT_SPACE + 3 * 8,
+	       "the walk reads 3 words from where the accepted option starts");
 
 /*
  * The formats table as toa_parse.c takes it (not volatile). The compiler must
@@ -149,6 +160,12 @@ static __always_inline const struct toa_formats *formats_cfg(void)
 	return f;
 }
 
+/* TOA_WALK_KIND_MAYBE: whether a format has this kind (cfg_kinds). */
+static __always_inline bool kind_maybe(__u8 kind)
+{
+	return cfg_kinds[kind / 32] & (1u << (kind % 32));
+}
+
 /*
  * One step of toa_walk(), as a global function: the verifier checks it once
  * for any position and state (5.10 takes scalars only, hence the map), and
@@ -157,28 +174,20 @@ static __always_inline const struct toa_formats *formats_cfg(void)
 __attribute__((noinline)) __u32 kgwttm_walk_step(__u32 p, __u32 s, __u32 len)
 {
 	const struct toa_formats *formats;
-	struct kgwttm_scratch *sc;
+	struct kgwttm_bpf_percpu *pc;
 	__u32 zero = 0;
 
 	formats = formats_cfg();
-	sc = bpf_map_lookup_elem(&kgwttm_scratch, &zero);
-	if (!sc || p >= TOA_OPT_SPACE)
+	pc = bpf_map_lookup_elem(&kgwttm_percpu, &zero);
+	if (!pc || p >= TOA_OPT_SPACE)
 		return toa_walk_stop(TOA_OVERRUN);
-	return toa_walk_step(sc->opt, sc->found, len, formats, p, s);
+	return toa_walk_step((const __u8 *)pc->opt, len, formats, p, s);
 }
 
 /* Just enough of the kernel's task_struct for CO-RE to find its flags. */
 struct task_struct {
 	unsigned int flags;
 } __attribute__((preserve_access_index));
-
-static __always_inline void stat_add(__u32 idx, __s64 v)
-{
-	__s64 *c = bpf_map_lookup_elem(&kgwttm_stats, &idx);
-
-	if (c)
-		*c += v;	/* per CPU: no other writer */
-}
 
 static __always_inline bool net_match(const volatile struct kgwttm_bpf_net *n,
 				      __u32 af, const __u32 *a)
@@ -202,15 +211,19 @@ static __always_inline bool trusted(__u32 af, const __u32 *a)
 	return false;
 }
 
-/* What the handshake-completing ACK says; *peer holds a client if FOUND. */
+/*
+ * What the handshake-completing ACK says; *peer holds a client if FOUND.
+ * The options go through @pc's room.
+ */
 static __always_inline enum kgwttm_bpf_stat read_ack(struct bpf_sock_ops *skops,
+						     struct kgwttm_bpf_percpu *pc,
 						     struct ttm_peer *peer)
 {
 	const __u8 *th = (const __u8 *)(long)skops->skb_data;
 	const __u8 *end = (const __u8 *)(long)skops->skb_data_end;
-	struct kgwttm_scratch *s;
-	__u32 zero = 0, len, i;
+	__u8 *opt = (__u8 *)pc->opt;
 	enum toa_reason r;
+	__u32 len, i;
 
 	if (th + TCP_HDR_MIN > end)
 		return KGWTTM_BPF_MALFORMED;
@@ -219,27 +232,22 @@ static __always_inline enum kgwttm_bpf_stat read_ack(struct bpf_sock_ops *skops,
 	if (len < TCP_HDR_MIN || th + len > end)
 		return KGWTTM_BPF_MALFORMED;
 	len -= TCP_HDR_MIN;
-	s = bpf_map_lookup_elem(&kgwttm_scratch, &zero);
-	if (!s)
-		return KGWTTM_BPF_MALFORMED;
 	/*
 	 * Every option byte there is; the walk reads only len of them. Eight
-	 * at a time (five loads for a full option space), then the tail byte
-	 * by byte: this runs for every connection.
+	 * at a time (five loads for a full option space), and the option
+	 * space is whole words of four, so at most one of four is left: this
+	 * runs for every connection.
 	 */
 	for (i = 0; i + 8 <= TOA_OPT_SPACE; i += 8) {
 		if (th + TCP_HDR_MIN + i + 8 > end)
 			break;
 		/* One 64-bit load: the verifier lets x86, arm64 and the other
 		 * efficient-unaligned architectures read packet data unaligned. */
-		s->opt64[i / 8] = *(const __u64 *)(th + TCP_HDR_MIN + i);
+		pc->opt[i / 8] = *(const __u64 *)(th + TCP_HDR_MIN + i);
 	}
-	for (; i < TOA_OPT_SPACE; i++) {
-		if (th + TCP_HDR_MIN + i + 1 > end)
-			break;
-		s->opt[i] = th[TCP_HDR_MIN + i];
-	}
-	r = toa_walk(s->opt, s->found, len, formats_cfg(), peer);
+	if (i < TOA_OPT_SPACE && th + TCP_HDR_MIN + i + 4 <= end)
+		*(__u32 *)(opt + i) = *(const __u32 *)(th + TCP_HDR_MIN + i);
+	r = toa_walk(opt, len, formats_cfg(), peer);
 	if (r == TOA_NONE)
 		return KGWTTM_BPF_WITHOUT_OPTION;
 	if (r != TOA_FOUND)
@@ -252,32 +260,33 @@ static __always_inline bool v4mapped(const __u32 *a)
 	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0xffff);
 }
 
-/* The new connection's ACK, once: keep a trusted client with the socket. */
-static __always_inline void capture(struct bpf_sock_ops *skops)
+/*
+ * The new connection's ACK, once: keep a trusted client with the socket. A
+ * function of its own, so that the other sockops calls (three more per
+ * passive connection) do not pay for its registers and stack.
+ */
+static __attribute__((noinline)) int capture(struct bpf_sock_ops *skops)
 {
 	struct kgwttm_bpf_entry e = {};
+	struct kgwttm_bpf_percpu *pc;
 	enum kgwttm_bpf_stat result;
 	struct bpf_sock *sk;
-	__u32 src[4] = {};
+	__u32 src[4] = {}, zero = 0;
 
-	result = read_ack(skops, &e.peer);
+	pc = bpf_map_lookup_elem(&kgwttm_percpu, &zero);
+	if (!pc)
+		return 0;	/* cannot be: an array's only element */
+	result = read_ack(skops, pc, &e.peer);
 	if (result == KGWTTM_BPF_WITH_OPTION) {
-		/*
-		 * The ACK's source is the child's peer: the LB. Each field is
-		 * read once, whatever the family: merged loads would make the
-		 * compiler compute a context pointer, which the verifier forbids.
-		 */
-		__u32 family = CTX(skops->family), ip4 = CTX(skops->remote_ip4);
-
-		e.lb[0] = CTX(skops->remote_ip6[0]);
-		e.lb[1] = CTX(skops->remote_ip6[1]);
-		e.lb[2] = CTX(skops->remote_ip6[2]);
-		e.lb[3] = CTX(skops->remote_ip6[3]);
-		if (family != AF_INET6) {
-			e.lb[0] = 0;
-			e.lb[1] = 0;
+		/* The ACK's source is the child's peer: the LB. */
+		if (SKOPS_LOAD(skops, family) == AF_INET6) {
+			e.lb[0] = SKOPS_LOAD(skops, remote_ip6[0]);
+			e.lb[1] = SKOPS_LOAD(skops, remote_ip6[1]);
+			e.lb[2] = SKOPS_LOAD(skops, remote_ip6[2]);
+			e.lb[3] = SKOPS_LOAD(skops, remote_ip6[3]);
+		} else {
 			e.lb[2] = bpf_htonl(0xffff);
-			e.lb[3] = ip4;
+			e.lb[3] = SKOPS_LOAD(skops, remote_ip4);
 		}
 		e.lb_port = bpf_htons((__u16)bpf_ntohl(skops->remote_port));
 		if (v4mapped(e.lb)) {
@@ -300,7 +309,9 @@ static __always_inline void capture(struct bpf_sock_ops *skops)
 		else
 			result = KGWTTM_BPF_NOMEM;
 	}
-	stat_add(result, 1);
+	if (result < KGWTTM_BPF_STAT_NR)
+		pc->stats[result]++;	/* this CPU's: no other writer */
+	return 0;
 }
 
 SEC("sockops")

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 
 #include "../kmod/uapi/kgwttm.h"
+#include "../kmod/toa_parse.h"
 
 /*
  * Counters, in /proc/net/kgwttm's order; the loader prints them with the
@@ -25,13 +26,45 @@ enum kgwttm_bpf_stat {
 	KGWTTM_BPF_STAT_NR,
 };
 
-/* The client of one connection, in its socket's local storage. */
+/*
+ * Each CPU's block: its counters (the loader sums them), and the room its
+ * captures copy an ACK's options to (the whole option space, and the three
+ * words the walk reads from where the accepted option starts).
+ */
+#define KGWTTM_BPF_OPT_WORDS	8
+struct kgwttm_bpf_percpu {
+	__s64 stats[KGWTTM_BPF_STAT_NR];
+	__u64 opt[KGWTTM_BPF_OPT_WORDS];
+};
+
+/*
+ * The client of one connection, in its socket's local storage. Aligned for
+ * 64-bit words: the capture writes it in five.
+ */
 struct kgwttm_bpf_entry {
 	struct ttm_peer peer;
 	__u32 lb[4];		/* the peer the kernel reports: the LB, IPv4 as ::ffff:a.b.c.d */
 	__u16 lb_port;		/* network order */
 	__u16 reserved;
-};
+} __attribute__((aligned(8)));
+
+/*
+ * The kinds a formats list accepts, a bit each: the walk tests an option's
+ * kind against them before toa_accepted() goes through the formats one by
+ * one (the loader sets them with the formats; walk_fuzz checks the two agree).
+ */
+#define KGWTTM_BPF_KIND_WORDS	(256 / 32)
+
+static inline void kgwttm_bpf_kinds(const struct toa_formats *f,
+				    __u32 kinds[KGWTTM_BPF_KIND_WORDS])
+{
+	unsigned int k;
+
+	for (k = 0; k < KGWTTM_BPF_KIND_WORDS; k++)
+		kinds[k] = 0;
+	for (k = 0; k < f->n && k < TOA_FORMATS_MAX; k++)
+		kinds[f->f[k].kind / 32] |= 1u << (f->f[k].kind % 32);
+}
 
 /* More LB subnets than any deployment has (as the module's trust.c). */
 #define KGWTTM_BPF_NETS_MAX	32

@@ -5,7 +5,9 @@
  * moves or compares is at most a struct ttm_peer (20 bytes), so each
  * function is a loop of constant length that the compiler unrolls and the
  * verifier reads as constant offsets; a length known only at run time (4 or
- * 16 for an address) guards each byte instead of bounding the loop.
+ * 16 for an address) guards each byte instead of bounding the loop. A length
+ * the compiler knows goes to its builtin, which moves whole words where it
+ * knows the alignment (the walk decodes from an aligned copy).
  */
 #ifndef _KGWTTM_BPF_SHIM_STRING_H
 #define _KGWTTM_BPF_SHIM_STRING_H
@@ -33,6 +35,8 @@ kgwttm_bpf_memcpy(void *dst, const void *src, size_t n)
 	unsigned char *d = dst;
 	const unsigned char *s = src;
 
+	if (__builtin_constant_p(n) && n <= KGWTTM_BPF_MEM_MAX)
+		return __builtin_memcpy(dst, src, n);
 #pragma clang loop unroll(full)
 	for (size_t i = 0; i < KGWTTM_BPF_MEM_MAX; i++)
 		if (i < n)
@@ -48,6 +52,8 @@ kgwttm_bpf_memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
 
+	if (__builtin_constant_p(n) && n <= KGWTTM_BPF_MEM_MAX)
+		return __builtin_memset(dst, c, n);
 #pragma clang loop unroll(full)
 	for (size_t i = 0; i < KGWTTM_BPF_MEM_MAX; i++)
 		if (i < n)
