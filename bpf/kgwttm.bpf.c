@@ -53,8 +53,8 @@
 __u32 kgwttm_walk_step(__u32 p, __u32 s, __u32 len);
 #define TOA_WALK_STEP(opt, len, fmts, p, s) kgwttm_walk_step(p, s, len)
 #define TOA_WALK_OPAQUE(x) barrier_var(x)
-#define TOA_WALK_KIND_MAYBE(fmts, kind) kind_maybe(kind)
-static __always_inline bool kind_maybe(__u8 kind);
+#define TOA_WALK_KIND_MAYBE(fmts, kind) kgwttm_bpf_kind_in(cfg_kinds, kind)
+extern const volatile __u32 cfg_kinds[KGWTTM_BPF_KIND_WORDS];	/* below, with the settings */
 #define TOA_WALK_LOAD(dst, opt, p) kgwttm_walk_load((__u64 *)(dst), opt, p)
 static __always_inline void kgwttm_walk_load(__u64 *dst, const __u8 *opt, unsigned int p);
 
@@ -158,12 +158,6 @@ static __always_inline const struct toa_formats *formats_cfg(void)
 
 	barrier_var(f);
 	return f;
-}
-
-/* TOA_WALK_KIND_MAYBE: whether a format has this kind (cfg_kinds). */
-static __always_inline bool kind_maybe(__u8 kind)
-{
-	return cfg_kinds[kind / 32] & (1u << (kind % 32));
 }
 
 /*

@@ -66,6 +66,12 @@ static inline void kgwttm_bpf_kinds(const struct toa_formats *f,
 		kinds[f->f[k].kind / 32] |= 1u << (f->f[k].kind % 32);
 }
 
+/* Whether @kind is in @kinds (volatile: the program's are its loader's). */
+static inline bool kgwttm_bpf_kind_in(const volatile __u32 *kinds, __u8 kind)
+{
+	return kinds[kind / 32] & (1u << (kind % 32));
+}
+
 /* More LB subnets than any deployment has (as the module's trust.c). */
 #define KGWTTM_BPF_NETS_MAX	32
 

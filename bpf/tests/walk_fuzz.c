@@ -25,7 +25,7 @@ static bool walk_kind_maybe(const struct toa_formats *fmts, u8 kind)
 	__u32 kinds[KGWTTM_BPF_KIND_WORDS];
 
 	kgwttm_bpf_kinds(fmts, kinds);
-	return kinds[kind / 32] & (1u << (kind % 32));
+	return kgwttm_bpf_kind_in(kinds, kind);
 }
 #define TOA_WALK_KIND_MAYBE(fmts, kind) walk_kind_maybe(fmts, kind)
 #include "../toa_walk.c"
