@@ -18,11 +18,12 @@
  * state keeps where the accepted option starts, and the option is decoded
  * from the list once the walk is over.
  *
- * This runs for every connection, and each step is a call that looks up
- * the options again, so a step does what it can: it reads two options, skips
- * the NOPs before each, and ends the walk when its option is the last. The
- * ACK of a Linux client behind the LB (NOP, NOP, timestamps, the LB's option)
- * takes one step.
+ * This runs for every connection. The list nearly every ACK behind the LB
+ * carries (NOP, NOP, timestamps, the LB's option) is recognised first and
+ * takes no step (toa_walk_usual()); for any other, each step is a call that
+ * looks up the options again, so a step does what it can: it reads two
+ * options, skips the NOPs before each, and ends the walk when its option is
+ * the last.
  */
 
 /* The whole TCP option space: a 60-byte header less its fixed 20 bytes. */
@@ -142,6 +143,71 @@ static __u32 toa_walk_step(const u8 *opt, unsigned int len, const struct toa_for
 #define TOA_WALK_STEP(opt, len, fmts, p, s) toa_walk_step(opt, len, fmts, p, s)
 #endif
 
+/* Timestamps (kind 8, length 10), and where the client's options end with them. */
+#define TOA_OPT_TS		8
+#define TOA_OPT_TS_LEN		10
+#define TOA_OPT_TS_ALIGNED	12	/* NOP, NOP, timestamps */
+
+/*
+ * The list nearly every ACK behind the LB carries: the client's timestamps
+ * as Linux and most stacks align them (NOP, NOP, timestamps; the shortcut
+ * tcp_fast_parse_options() takes), or none, then the LB's option, then at
+ * most padding. Where the option starts if the list is exactly that and the
+ * option is one @fmts accepts, else -1 and the walk decides. The walk would
+ * find the same: before the option nothing it counts (no format has kind 8),
+ * after it nothing but NOPs or an EOL.
+ */
+static int toa_walk_usual(const u8 *opt, unsigned int len, const struct toa_formats *fmts)
+{
+	unsigned int p = 0, e, k;
+	bool kind_seen = false;
+
+	if (len >= TOA_OPT_TS_ALIGNED && opt[0] == TOA_OPT_NOP && opt[1] == TOA_OPT_NOP &&
+	    opt[2] == TOA_OPT_TS && opt[3] == TOA_OPT_TS_LEN)
+		p = TOA_OPT_TS_ALIGNED;
+	if (len > TOA_OPT_SPACE || len - p < 2)
+		return -1;
+	e = p + opt[p + 1];
+	if (e > len || !TOA_WALK_KIND_MAYBE(fmts, opt[p]) ||
+	    !toa_accepted(fmts, opt[p], opt[p + 1], &kind_seen))
+		return -1;
+	/*
+	 * After it, the rest of its last word: NOPs, or an EOL and anything.
+	 * e < len here, which the verifier cannot tell without a constant.
+	 */
+	TOA_WALK_OPAQUE(e);
+	if (e >= TOA_OPT_SPACE)
+		return e == len ? (int)p : -1;
+	for (k = 0; k < 3; k++) {
+		if (e + k == len || opt[e + k] == TOA_OPT_EOL)
+			return p;
+		if (opt[e + k] != TOA_OPT_NOP)
+			return -1;
+	}
+	return e + k == len ? (int)p : -1;
+}
+
+/* The walk's state at its end, one step at a time from the list's start. */
+static __u32 toa_walk_steps(const u8 *opt, unsigned int len, const struct toa_formats *fmts)
+{
+	unsigned int i, p;
+	__u32 s = 0;
+
+	/*
+	 * One pass per option, not per byte: a step either ends the walk or
+	 * moves past at least one byte, so TOA_OPT_SPACE passes are enough.
+	 */
+	for (i = 0; i < TOA_OPT_SPACE; i++) {
+		p = s & TOA_WALK_NEXT;
+		if (p >= TOA_OPT_SPACE)
+			return s | TOA_WALK_END;	/* the list fills the option space */
+		s = TOA_WALK_STEP(opt, len, fmts, p, s);
+		if (s & (TOA_WALK_END | TOA_WALK_STOP))
+			break;
+	}
+	return s;
+}
+
 /*
  * The same result as toa_parse(@opt, @len, @fmts, @out) for @len up to
  * TOA_OPT_SPACE; @opt must be readable for TOA_OPT_SPACE + TOA_OPT_LONGEST
@@ -154,25 +220,15 @@ static enum toa_reason toa_walk(const u8 *opt, unsigned int len,
 		u8 b[TOA_OPT_LONGEST];
 		__u64 w[(TOA_OPT_LONGEST + 7) / 8];
 	} found;
-	unsigned int i, p;
-	__u32 s = 0;
+	unsigned int p;
+	__u32 s;
+	int at;
 
 	if (len > TOA_OPT_SPACE)
 		return TOA_OVERRUN;
-	/*
-	 * One pass per option, not per byte: a step either ends the walk or
-	 * moves past at least one byte, so TOA_OPT_SPACE passes are enough.
-	 */
-	for (i = 0; i < TOA_OPT_SPACE; i++) {
-		p = s & TOA_WALK_NEXT;
-		if (p >= TOA_OPT_SPACE) {
-			s |= TOA_WALK_END;	/* the list fills the option space */
-			break;
-		}
-		s = TOA_WALK_STEP(opt, len, fmts, p, s);
-		if (s & (TOA_WALK_END | TOA_WALK_STOP))
-			break;
-	}
+	at = toa_walk_usual(opt, len, fmts);
+	s = at >= 0 ? TOA_WALK_HAVE | ((__u32)at << TOA_WALK_FOUND_SHIFT) :
+		      toa_walk_steps(opt, len, fmts);
 	if (s & TOA_WALK_STOP)
 		return (enum toa_reason)((s >> TOA_WALK_REASON_SHIFT) & 0xff);
 	if (s & TOA_WALK_HAVE) {

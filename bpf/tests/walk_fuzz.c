@@ -178,6 +178,12 @@ int main(int argc, char **argv)
 		uint8_t opt[TOA_OPT_SPACE + 64];
 		size_t len = 0, cut;
 
+		/* a third start as Linux clients do: NOP, NOP, timestamps */
+		if (!rnd(3)) {
+			opt[0] = 1; opt[1] = 1; opt[2] = 8; opt[3] = 10;
+			memset(opt + 4, 7, 8);
+			len = 12;
+		}
 		while (len < TOA_OPT_SPACE && rnd(5))
 			len += piece(opt + len);
 		if (len > TOA_OPT_SPACE)
