@@ -168,8 +168,7 @@ static int toa_walk_usual(const u8 *opt, unsigned int len, const struct toa_form
 	if (len > TOA_OPT_SPACE || len - p < 2)
 		return -1;
 	e = p + opt[p + 1];
-	if (e > len || !TOA_WALK_KIND_MAYBE(fmts, opt[p]) ||
-	    !toa_accepted(fmts, opt[p], opt[p + 1], &kind_seen))
+	if (e > len || !toa_accepted(fmts, opt[p], opt[p + 1], &kind_seen))
 		return -1;
 	/*
 	 * After it, the rest of its last word: NOPs, or an EOL and anything.
@@ -220,23 +219,22 @@ static enum toa_reason toa_walk(const u8 *opt, unsigned int len,
 		u8 b[TOA_OPT_LONGEST];
 		__u64 w[(TOA_OPT_LONGEST + 7) / 8];
 	} found;
-	unsigned int p;
 	__u32 s;
 	int at;
 
 	if (len > TOA_OPT_SPACE)
 		return TOA_OVERRUN;
 	at = toa_walk_usual(opt, len, fmts);
-	s = at >= 0 ? TOA_WALK_HAVE | ((__u32)at << TOA_WALK_FOUND_SHIFT) :
-		      toa_walk_steps(opt, len, fmts);
-	if (s & TOA_WALK_STOP)
-		return (enum toa_reason)((s >> TOA_WALK_REASON_SHIFT) & 0xff);
-	if (s & TOA_WALK_HAVE) {
-		p = (s >> TOA_WALK_FOUND_SHIFT) & TOA_WALK_FOUND_MASK;
-		if (p >= TOA_OPT_SPACE)		/* cannot be: a step never puts it there */
-			return TOA_OVERRUN;
-		TOA_WALK_LOAD(found.b, opt, p);
-		return toa_decode(found.b, found.b[1], out);
+	if (at < 0) {
+		s = toa_walk_steps(opt, len, fmts);
+		if (s & TOA_WALK_STOP)
+			return (enum toa_reason)((s >> TOA_WALK_REASON_SHIFT) & 0xff);
+		if (!(s & TOA_WALK_HAVE))
+			return (s & TOA_WALK_WRONG_LEN) ? TOA_WRONG_LEN : TOA_NONE;
+		at = (s >> TOA_WALK_FOUND_SHIFT) & TOA_WALK_FOUND_MASK;
 	}
-	return (s & TOA_WALK_WRONG_LEN) ? TOA_WRONG_LEN : TOA_NONE;
+	if (at >= TOA_OPT_SPACE)	/* cannot be: neither puts it there */
+		return TOA_OVERRUN;
+	TOA_WALK_LOAD(found.b, opt, at);
+	return toa_decode(found.b, found.b[1], out);
 }
