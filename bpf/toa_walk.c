@@ -153,7 +153,8 @@ static __u32 toa_walk_step(const u8 *opt, unsigned int len, const struct toa_for
  * as Linux and most stacks align them (NOP, NOP, timestamps; the shortcut
  * tcp_fast_parse_options() takes), or none, then the LB's option, then at
  * most padding. Where the option starts if the list is exactly that and the
- * option is one @fmts accepts, else -1 and the walk decides. The walk would
+ * option is one @fmts accepts, else -1 and the walk decides (@len is at most
+ * TOA_OPT_SPACE, as toa_walk() has checked). The walk would
  * find the same: before the option nothing it counts (no format has kind 8),
  * after it nothing but NOPs or an EOL.
  */
@@ -165,7 +166,7 @@ static int toa_walk_usual(const u8 *opt, unsigned int len, const struct toa_form
 	if (len >= TOA_OPT_TS_ALIGNED && opt[0] == TOA_OPT_NOP && opt[1] == TOA_OPT_NOP &&
 	    opt[2] == TOA_OPT_TS && opt[3] == TOA_OPT_TS_LEN)
 		p = TOA_OPT_TS_ALIGNED;
-	if (len > TOA_OPT_SPACE || len - p < 2)
+	if (len - p < 2)
 		return -1;
 	e = p + opt[p + 1];
 	if (e > len || !toa_accepted(fmts, opt[p], opt[p + 1], &kind_seen))
@@ -179,7 +180,7 @@ static int toa_walk_usual(const u8 *opt, unsigned int len, const struct toa_form
 		return e == len ? (int)p : -1;
 	for (k = 0; k < 3; k++) {
 		if (e + k == len || opt[e + k] == TOA_OPT_EOL)
-			return p;
+			return (int)p;
 		if (opt[e + k] != TOA_OPT_NOP)
 			return -1;
 	}
